@@ -1,0 +1,218 @@
+"""Reverse mode (``make_vjp``) and forward mode (``make_jvp``) on top of the tracer.
+
+Reverse mode runs the function once, recording a graph, then walks the graph from the
+output back to the inputs, turning an output cotangent ``g`` into input cotangents by
+applying each node's VJP rule.  A node may feed several later nodes (``y = x * x``
+uses ``x`` twice), so its cotangent is the *sum* over all of its uses.  The walk
+therefore visits nodes in reverse topological order: a node is processed only after
+every node that consumed it has handed back its contribution, so its cotangent is
+complete when it is passed on.  Each node's VJP runs exactly once, which is why a
+gradient costs a small constant times one forward pass, however many inputs there
+are.
+
+Forward mode needs no graph: each box carries a tangent alongside its value, and every
+primitive pushes the tangent through its JVP rule as it computes.
+"""
+
+import warnings
+
+import numpy as _np
+
+from .tracer import Box, ForwardNode, ReverseNode, _meter, new_trace_id
+from .tree import tree_flatten
+
+
+def _check_differentiable_input(value, what):
+    if isinstance(value, Box):
+        return
+    dtype = _np.result_type(value) if not isinstance(value, (bool, int, float, complex)) else type(value)
+    if dtype is bool or dtype is int or (
+        isinstance(dtype, _np.dtype) and dtype.kind in "biu"
+    ):
+        raise TypeError(
+            f"{what} has integer or boolean type ({getattr(dtype, 'name', dtype.__name__)}); "
+            f"derivatives need floating-point inputs. Pass a float instead, e.g. 3.0 "
+            f"instead of 3, or x.astype(float)."
+        )
+    if isinstance(dtype, _np.dtype) and dtype.kind == "c" or dtype is complex:
+        raise TypeError(f"{what} is complex; mini_autograd differentiates real floats only.")
+    if isinstance(dtype, _np.dtype) and dtype.kind not in "f":
+        raise TypeError(
+            f"{what} has dtype {dtype}, which cannot be differentiated; "
+            f"pass a float, a float array, or a list/tuple/dict of them."
+        )
+
+
+def toposort(end_node):
+    """Nodes reachable from ``end_node``, each after every node that consumed it."""
+    child_counts = {}
+    stack = [end_node]
+    while stack:
+        node = stack.pop()
+        if node in child_counts:
+            child_counts[node] += 1
+        else:
+            child_counts[node] = 1
+            stack.extend(node.parents)
+    order = []
+    ready = [end_node]
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for parent in node.parents:
+            if child_counts[parent] == 1:
+                ready.append(parent)
+            else:
+                child_counts[parent] -= 1
+    return order
+
+
+def backward_pass(g, end_node, record=None):
+    """Propagate cotangent ``g`` from ``end_node`` to every node; return the cotangent map.
+
+    ``record``, if a dict, also receives every node's cotangent (used to draw graphs).
+    """
+    outgrads = {end_node: g}
+    meter = _meter.meter if _meter.active else None
+    if meter is not None:
+        meter._phase = "backward"
+    try:
+        for node in toposort(end_node):
+            g = outgrads[node]
+            if record is not None:
+                record[node] = g
+            prim = node.prim
+            if prim is None:
+                continue  # a root: keep its cotangent for the caller
+            del outgrads[node]
+            for argnum, parent in zip(node.argnums, node.parents):
+                if meter is not None:
+                    meter.vjp_evals += 1
+                contribution = prim.vjp(argnum, g, node.ans, node.args, node.kwargs)
+                previous = outgrads.get(parent)
+                outgrads[parent] = contribution if previous is None else previous + contribution
+    finally:
+        if meter is not None:
+            meter._phase = "forward"
+    return outgrads
+
+
+def _zeros_like(value):
+    return _np.zeros_like(_getval_all(value), dtype=float) if _np.ndim(value) else 0.0
+
+
+def _getval_all(x):
+    while isinstance(x, Box):
+        x = x._value
+    return x
+
+
+def _vjp_of(fun, x):
+    """Run ``fun(x)`` under a new reverse trace; return ``(vjp, ans)``."""
+    trace = new_trace_id()
+    leaves, unflatten = tree_flatten(x)
+    for leaf in leaves:
+        _check_differentiable_input(leaf, "the input to differentiate")
+    roots = [ReverseNode.root(leaf) for leaf in leaves]
+    boxed = unflatten([Box(leaf, trace, root) for leaf, root in zip(leaves, roots)])
+    end = fun(boxed)
+    if not (end.__class__ is Box and end._trace == trace):
+        warnings.warn("Output seems independent of input.", stacklevel=3)
+
+        def vjp_const(g):
+            return unflatten([_zeros_like(leaf) for leaf in leaves])
+
+        return vjp_const, end
+
+    end_node = end._node
+
+    def vjp(g):
+        outgrads = backward_pass(g, end_node)
+        return unflatten([
+            outgrads[root] if root in outgrads else _zeros_like(leaf)
+            for root, leaf in zip(roots, leaves)
+        ])
+
+    return vjp, end._value
+
+
+def _jvp_of(fun, x, v):
+    trace = new_trace_id()
+    leaves, unflatten = tree_flatten(x)
+    tangents, _ = tree_flatten(v)
+    if len(tangents) != len(leaves):
+        raise ValueError(
+            f"make_jvp: the tangent has {len(tangents)} leaves but the input has {len(leaves)}; "
+            "give a tangent with the same structure as the input."
+        )
+    for leaf, t in zip(leaves, tangents):
+        _check_differentiable_input(leaf, "the input to differentiate")
+        if _np.shape(leaf) != _np.shape(t):
+            raise ValueError(
+                f"make_jvp: tangent shape {_np.shape(t)} does not match input shape "
+                f"{_np.shape(leaf)}."
+            )
+    boxed = unflatten([Box(leaf, trace, ForwardNode(t)) for leaf, t in zip(leaves, tangents)])
+    out = fun(boxed)
+    out_leaves, out_unflatten = tree_flatten(out)
+    values, out_tangents = [], []
+    for leaf in out_leaves:
+        if leaf.__class__ is Box and leaf._trace == trace:
+            values.append(leaf._value)
+            out_tangents.append(leaf._node.tangent)
+        else:
+            values.append(leaf)
+            out_tangents.append(_zeros_like(leaf))
+    return out_unflatten(values), out_unflatten(out_tangents)
+
+
+def _with_argnum(fun, argnum, args):
+    """Turn ``fun(*args)`` into a one-argument function of ``args[argnum]``.
+
+    ``argnum`` may be a tuple, in which case the one argument is the tuple of those
+    positional arguments (autograd's convention).
+    """
+    if isinstance(argnum, int):
+        if argnum >= len(args):
+            raise IndexError(f"argnum={argnum} but the function was called with {len(args)} arguments.")
+
+        def unary(x):
+            new_args = list(args)
+            new_args[argnum] = x
+            return fun(*new_args)
+
+        return unary, args[argnum]
+
+    argnums = tuple(argnum)
+
+    def unary(xs):
+        new_args = list(args)
+        for i, x in zip(argnums, xs):
+            new_args[i] = x
+        return fun(*new_args)
+
+    return unary, tuple(args[i] for i in argnums)
+
+
+def make_vjp(fun, argnum=0):
+    """``make_vjp(f, argnum)(*args) -> (vjp, ans)``; ``vjp(g)`` is g^T times the Jacobian."""
+
+    def vjp_maker(*args, **kwargs):
+        unary, x = _with_argnum(lambda *a: fun(*a, **kwargs), argnum, args)
+        return _vjp_of(unary, x)
+
+    return vjp_maker
+
+
+def make_jvp(fun, argnum=0):
+    """``make_jvp(f, argnum)(*args)(v) -> (ans, jvp)``; ``jvp`` is the Jacobian times v."""
+
+    def jvp_maker(*args, **kwargs):
+        unary, x = _with_argnum(lambda *a: fun(*a, **kwargs), argnum, args)
+
+        def jvp(v):
+            return _jvp_of(unary, x, v)
+
+        return jvp
+
+    return jvp_maker

@@ -1,0 +1,247 @@
+"""Boxes, primitives and nodes: the part of the engine that records a computation.
+
+A *trace* is one act of differentiation.  Each call to ``make_vjp`` or ``make_jvp``
+opens a new trace with a fresh, larger integer id and wraps its input in a `Box`
+tagged with that id.  A box behaves like the array it holds; when a box reaches a
+`Primitive`, the primitive computes on the unwrapped values and wraps the answer in a
+new box whose `node` remembers how the answer was made.
+
+Why integer ids, and why "largest id first"?  Nested derivatives (``grad(grad(f))``,
+MAML, hypergradients) put boxes inside boxes: the inner trace's box holds a value that
+is itself a box of the outer trace.  A primitive always peels the *newest* trace off
+its arguments first, computes (which may record on older traces, recursively), and
+only then records its own node.  Each trace therefore sees exactly the operations
+that depend on its own input, and a value from an enclosing trace is a constant to
+it.  That is what rules out "perturbation confusion": in
+``d/dx [x * d/dy (x + y)]`` the inner derivative treats ``x`` as a constant and is 1,
+so the whole derivative is 1, not 2.
+"""
+
+import itertools
+
+import numpy as _np
+
+_trace_ids = itertools.count(1)
+
+
+def new_trace_id():
+    """A fresh trace id, larger than every id handed out before."""
+    return next(_trace_ids)
+
+
+class Box:
+    """A value being differentiated: the raw value, its trace id, and its graph node.
+
+    The arithmetic and array methods live in ``mini_autograd.numpy.box_methods``;
+    they call the differentiable functions, so a box can be used where an array
+    would be.
+    """
+
+    __slots__ = ("_value", "_trace", "_node")
+    # Make NumPy hand mixed ndarray/Box operations to the Box's methods.
+    __array_priority__ = 100.0
+
+    def __init__(self, value, trace, node):
+        self._value = value
+        self._trace = trace
+        self._node = node
+
+    def __repr__(self):
+        return f"Box({self._value!r}, trace={self._trace})"
+
+
+def getval(x):
+    """Strip every layer of boxing: the plain NumPy value underneath."""
+    while x.__class__ is Box:
+        x = x._value
+    return x
+
+
+def isbox(x):
+    return x.__class__ is Box
+
+
+class NoDerivativeError(TypeError):
+    """Raised when a traced value reaches an argument that has no derivative rule."""
+
+
+class Primitive:
+    """A NumPy-level function with its derivative rules kept beside it.
+
+    ``vjp`` rules have the signature ``rule(g, ans, *args, **kwargs)`` and return the
+    contribution to the gradient of one argument: g times the Jacobian of the
+    output with respect to that argument, summed back to the argument's shape.
+    ``jvp`` rules have the signature ``rule(t, ans, *args, **kwargs)`` and return the
+    Jacobian times a tangent ``t`` of one argument.  Rules are written with the
+    differentiable functions of ``mini_autograd.numpy``, so they can themselves be
+    differentiated: that is all higher-order derivatives need.
+    """
+
+    def __init__(self, fun, name=None, flops=None):
+        self.fun = fun
+        self.name = name or getattr(fun, "__name__", repr(fun))
+        self.__name__ = self.name
+        self.__doc__ = getattr(fun, "__doc__", None)
+        self.__wrapped__ = fun
+        self.vjps = {}
+        self.jvps = {}
+        self.vjp_argnum = None  # rule(argnum, g, ans, args, kwargs) for variadic primitives
+        self.jvp_argnum = None
+        self.flops = flops  # flops(ans, *args, **kwargs) -> int; default: size of ans
+
+    def __call__(self, *args, **kwargs):
+        trace = 0
+        for a in args:
+            if a.__class__ is Box and a._trace > trace:
+                trace = a._trace
+        if trace == 0:
+            if _meter.active:
+                _meter.count(self, args, kwargs)
+            return self.fun(*args, **kwargs)
+        return _record(self, trace, args, kwargs)
+
+    def defvjp(self, *rules):
+        """One VJP rule per positional argument, in order; None for "not differentiable"."""
+        for argnum, rule in enumerate(rules):
+            if rule is not None:
+                self.vjps[argnum] = rule
+        return self
+
+    def defjvp(self, *rules):
+        """One JVP rule per positional argument, in order; None for "not differentiable"."""
+        for argnum, rule in enumerate(rules):
+            if rule is not None:
+                self.jvps[argnum] = rule
+        return self
+
+    def defvjp_argnum(self, rule):
+        """A single VJP rule ``rule(argnum, g, ans, args, kwargs)`` for variadic primitives."""
+        self.vjp_argnum = rule
+        return self
+
+    def defjvp_argnum(self, rule):
+        """A single JVP rule ``rule(argnum, t, ans, args, kwargs)`` for variadic primitives."""
+        self.jvp_argnum = rule
+        return self
+
+    def vjp(self, argnum, g, ans, args, kwargs):
+        rule = self.vjps.get(argnum)
+        if rule is not None:
+            return rule(g, ans, *args, **kwargs)
+        return self.vjp_argnum(argnum, g, ans, args, kwargs)
+
+    def jvp(self, argnum, t, ans, args, kwargs):
+        rule = self.jvps.get(argnum)
+        if rule is not None:
+            return rule(t, ans, *args, **kwargs)
+        return self.jvp_argnum(argnum, t, ans, args, kwargs)
+
+    def has_rule(self, argnum, mode):
+        if mode == "rev":
+            return argnum in self.vjps or self.vjp_argnum is not None
+        return argnum in self.jvps or self.jvp_argnum is not None
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+
+def primitive(fun=None, *, name=None, flops=None):
+    """Decorator: make ``fun`` a `Primitive`; then attach rules with ``.defvjp``/``.defjvp``."""
+    if fun is None:
+        return lambda f: Primitive(f, name=name, flops=flops)
+    return Primitive(fun, name=name, flops=flops)
+
+
+class ReverseNode:
+    """One recorded operation of a reverse-mode trace: enough to apply its VJP later."""
+
+    __slots__ = ("prim", "args", "kwargs", "ans", "argnums", "parents")
+
+    def __init__(self, prim, args, kwargs, ans, argnums, parents):
+        self.prim = prim
+        self.args = args
+        self.kwargs = kwargs
+        self.ans = ans
+        self.argnums = argnums
+        self.parents = parents
+
+    @classmethod
+    def root(cls, value):
+        return cls(None, (), {}, value, (), ())
+
+
+class ForwardNode:
+    """One value of a forward-mode trace: the tangent travels with the value."""
+
+    __slots__ = ("tangent",)
+
+    def __init__(self, tangent):
+        self.tangent = tangent
+
+
+def _argument_name(prim, argnum):
+    import inspect
+
+    try:
+        params = list(inspect.signature(prim.fun).parameters)
+        if argnum < len(params):
+            return f"argument {argnum} ({params[argnum]!r})"
+    except (TypeError, ValueError):
+        pass
+    return f"argument {argnum}"
+
+
+def _record(prim, trace, args, kwargs):
+    """Compute ``prim`` on the values under the newest trace, then record a node for it."""
+    raw = list(args)
+    argnums = []
+    parents = []
+    for i, a in enumerate(args):
+        if a.__class__ is Box and a._trace == trace:
+            argnums.append(i)
+            parents.append(a._node)
+            raw[i] = a._value
+    ans = prim(*raw, **kwargs)
+    mode = "fwd" if parents[0].__class__ is ForwardNode else "rev"
+    for i in argnums:
+        if not prim.has_rule(i, mode):
+            kind = "reverse-mode (VJP)" if mode == "rev" else "forward-mode (JVP)"
+            raise NoDerivativeError(
+                f"{prim.name}: no {kind} derivative rule with respect to "
+                f"{_argument_name(prim, i)}, but that argument depends on the input being "
+                f"differentiated. Make it a constant (mini_autograd.stop_gradient) or "
+                f"rewrite the computation with differentiable operations."
+            )
+    if mode == "rev":
+        node = ReverseNode(prim, raw, kwargs, ans, argnums, parents)
+    else:
+        tangent = None
+        for i, parent in zip(argnums, parents):
+            if _meter.active:
+                _meter.meter.jvp_evals += 1
+            contribution = prim.jvp(i, parent.tangent, ans, raw, kwargs)
+            tangent = contribution if tangent is None else tangent + contribution
+        node = ForwardNode(tangent)
+    return Box(ans, trace, node)
+
+
+class _MeterSwitch:
+    """Holds the active cost meter, if any (see ``mini_autograd.cost``)."""
+
+    __slots__ = ("active", "meter")
+
+    def __init__(self):
+        self.active = False
+        self.meter = None
+
+    def count(self, prim, args, kwargs):
+        self.meter._count(prim, args, kwargs)
+
+
+_meter = _MeterSwitch()
+
+
+def default_flops(prim, ans, args, kwargs):
+    if prim.flops is not None:
+        return int(prim.flops(ans, *args, **kwargs))
+    return int(_np.size(ans))
