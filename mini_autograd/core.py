@@ -85,10 +85,15 @@ def backward_pass(g, end_node, record=None):
             if prim is None:
                 continue  # a root: keep its cotangent for the caller
             del outgrads[node]
+            rules = prim.vjps
             for argnum, parent in zip(node.argnums, node.parents):
                 if meter is not None:
                     meter.vjp_evals += 1
-                contribution = prim.vjp(argnum, g, node.ans, node.args, node.kwargs)
+                rule = rules.get(argnum)
+                if rule is not None:
+                    contribution = rule(g, node.ans, *node.args, **node.kwargs)
+                else:
+                    contribution = prim.vjp_argnum(argnum, g, node.ans, node.args, node.kwargs)
                 previous = outgrads.get(parent)
                 outgrads[parent] = contribution if previous is None else previous + contribution
     finally:

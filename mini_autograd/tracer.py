@@ -77,8 +77,11 @@ class Primitive:
     differentiated: that is all higher-order derivatives need.
     """
 
-    def __init__(self, fun, name=None, flops=None):
+    def __init__(self, fun, name=None, flops=None, saves="all"):
+        if saves not in ("all", "args", "ans", "shapes"):
+            raise ValueError(f"saves must be 'all', 'args', 'ans' or 'shapes', not {saves!r}")
         self.fun = fun
+        self.saves = saves
         self.name = name or getattr(fun, "__name__", repr(fun))
         self.__name__ = self.name
         self.__doc__ = getattr(fun, "__doc__", None)
@@ -88,6 +91,10 @@ class Primitive:
         self.vjp_argnum = None  # rule(argnum, g, ans, args, kwargs) for variadic primitives
         self.jvp_argnum = None
         self.flops = flops  # flops(ans, *args, **kwargs) -> int; default: size of ans
+        # What the VJP rules read, so that a recorded node keeps nothing else alive:
+        # "all" (the traced arguments and the answer), "args", "ans", or "shapes" (rules
+        # that only need shapes, like add's).  Holding on to unneeded intermediates costs
+        # memory and, through fresh page faults on every new array, time.
 
     def __call__(self, *args, **kwargs):
         trace = 0
@@ -145,11 +152,31 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
-def primitive(fun=None, *, name=None, flops=None):
+def primitive(fun=None, *, name=None, flops=None, saves="all"):
     """Decorator: make ``fun`` a `Primitive`; then attach rules with ``.defvjp``/``.defjvp``."""
     if fun is None:
-        return lambda f: Primitive(f, name=name, flops=flops)
-    return Primitive(fun, name=name, flops=flops)
+        return lambda f: Primitive(f, name=name, flops=flops, saves=saves)
+    return Primitive(fun, name=name, flops=flops, saves=saves)
+
+
+class ShapeOnly:
+    """Stands in for a value that a VJP rule needs only the shape of."""
+
+    __slots__ = ("shape", "ndim")
+
+    def __init__(self, value):
+        try:
+            self.shape = value.shape
+        except AttributeError:
+            self.shape = _np.shape(value)
+        self.ndim = len(self.shape)
+
+    def __repr__(self):
+        return f"ShapeOnly{self.shape}"
+
+
+# Set by graph drawing, which shows every intermediate value.
+keep_all_values = False
 
 
 class ReverseNode:
@@ -196,33 +223,58 @@ def _record(prim, trace, args, kwargs):
     raw = list(args)
     argnums = []
     parents = []
-    for i, a in enumerate(args):
-        if a.__class__ is Box and a._trace == trace:
-            argnums.append(i)
-            parents.append(a._node)
-            raw[i] = a._value
-    ans = prim(*raw, **kwargs)
-    mode = "fwd" if parents[0].__class__ is ForwardNode else "rev"
-    for i in argnums:
-        if not prim.has_rule(i, mode):
-            kind = "reverse-mode (VJP)" if mode == "rev" else "forward-mode (JVP)"
-            raise NoDerivativeError(
-                f"{prim.name}: no {kind} derivative rule with respect to "
-                f"{_argument_name(prim, i)}, but that argument depends on the input being "
-                f"differentiated. Make it a constant (mini_autograd.stop_gradient) or "
-                f"rewrite the computation with differentiable operations."
-            )
-    if mode == "rev":
-        node = ReverseNode(prim, raw, kwargs, ans, argnums, parents)
+    nested = False  # do older traces also appear? then the computation must be recorded there too
+    i = 0
+    for a in args:
+        if a.__class__ is Box:
+            if a._trace == trace:
+                argnums.append(i)
+                parents.append(a._node)
+                value = raw[i] = a._value
+                if value.__class__ is Box:
+                    nested = True
+            else:
+                nested = True
+        i += 1
+    if nested:
+        ans = prim(*raw, **kwargs)
     else:
-        tangent = None
-        for i, parent in zip(argnums, parents):
-            if _meter.active:
-                _meter.meter.jvp_evals += 1
-            contribution = prim.jvp(i, parent.tangent, ans, raw, kwargs)
-            tangent = contribution if tangent is None else tangent + contribution
-        node = ForwardNode(tangent)
-    return Box(ans, trace, node)
+        if _meter.active:
+            _meter.count(prim, raw, kwargs)
+        ans = prim.fun(*raw, **kwargs)
+    if parents[0].__class__ is ReverseNode:
+        if prim.vjp_argnum is None:
+            vjps = prim.vjps
+            for i in argnums:
+                if i not in vjps:
+                    _raise_no_rule(prim, i, "rev")
+        saves = prim.saves
+        if saves == "all" or keep_all_values:
+            return Box(ans, trace, ReverseNode(prim, raw, kwargs, ans, argnums, parents))
+        saved_ans = ans if saves == "ans" else None
+        if saves != "args":
+            for i in argnums:
+                raw[i] = ShapeOnly(raw[i])
+        return Box(ans, trace, ReverseNode(prim, raw, kwargs, saved_ans, argnums, parents))
+    tangent = None
+    for i, parent in zip(argnums, parents):
+        if not prim.has_rule(i, "fwd"):
+            _raise_no_rule(prim, i, "fwd")
+        if _meter.active:
+            _meter.meter.jvp_evals += 1
+        contribution = prim.jvp(i, parent.tangent, ans, raw, kwargs)
+        tangent = contribution if tangent is None else tangent + contribution
+    return Box(ans, trace, ForwardNode(tangent))
+
+
+def _raise_no_rule(prim, argnum, mode):
+    kind = "reverse-mode (VJP)" if mode == "rev" else "forward-mode (JVP)"
+    raise NoDerivativeError(
+        f"{prim.name}: no {kind} derivative rule with respect to "
+        f"{_argument_name(prim, argnum)}, but that argument depends on the input being "
+        f"differentiated. Make it a constant (mini_autograd.stop_gradient) or "
+        f"rewrite the computation with differentiable operations."
+    )
 
 
 class _MeterSwitch:
