@@ -89,17 +89,29 @@ def backward_pass(g, end_node, record=None):
             for argnum, parent in zip(node.argnums, node.parents):
                 if meter is not None:
                     meter.vjp_evals += 1
-                rule = rules.get(argnum)
-                if rule is not None:
-                    contribution = rule(g, node.ans, *node.args, **node.kwargs)
+                if meter is None:
+                    rule = rules.get(argnum)
+                    if rule is not None:
+                        contribution = rule(g, node.ans, *node.args, **node.kwargs)
+                    else:
+                        contribution = prim.vjp_argnum(argnum, g, node.ans, node.args,
+                                                       node.kwargs)
                 else:
-                    contribution = prim.vjp_argnum(argnum, g, node.ans, node.args, node.kwargs)
+                    contribution = _metered_vjp(prim, argnum, g, node)
                 previous = outgrads.get(parent)
                 outgrads[parent] = contribution if previous is None else previous + contribution
     finally:
         if meter is not None:
             meter._phase = "forward"
     return outgrads
+
+
+def _metered_vjp(prim, argnum, g, node):
+    """Apply a VJP rule with its inputs viewed as CountedArray, so all its work is counted."""
+    from .cost import counted
+
+    args = [counted(a) for a in node.args]
+    return prim.vjp(argnum, counted(g), counted(node.ans), args, node.kwargs)
 
 
 def _zeros_like(value):
@@ -133,6 +145,10 @@ def _vjp_of(fun, x):
 
     def vjp(g):
         outgrads = backward_pass(g, end_node)
+        if _meter.active:
+            from .cost import uncounted
+
+            outgrads = {node: uncounted(v) for node, v in outgrads.items()}
         return unflatten([
             outgrads[root] if root in outgrads else _zeros_like(leaf)
             for root, leaf in zip(roots, leaves)
@@ -168,6 +184,10 @@ def _jvp_of(fun, x, v):
         else:
             values.append(leaf)
             out_tangents.append(_zeros_like(leaf))
+    if _meter.active:
+        from .cost import uncounted
+
+        out_tangents = [uncounted(t) for t in out_tangents]
     return out_unflatten(values), out_unflatten(out_tangents)
 
 

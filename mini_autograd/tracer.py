@@ -103,7 +103,7 @@ class Primitive:
                 trace = a._trace
         if trace == 0:
             if _meter.active:
-                _meter.count(self, args, kwargs)
+                return _meter.meter._evaluate(self, args, kwargs)
             return self.fun(*args, **kwargs)
         return _record(self, trace, args, kwargs)
 
@@ -236,11 +236,9 @@ def _record(prim, trace, args, kwargs):
             else:
                 nested = True
         i += 1
-    if nested:
+    if nested or _meter.active:
         ans = prim(*raw, **kwargs)
     else:
-        if _meter.active:
-            _meter.count(prim, raw, kwargs)
         ans = prim.fun(*raw, **kwargs)
     if parents[0].__class__ is ReverseNode:
         if prim.vjp_argnum is None:
@@ -257,13 +255,24 @@ def _record(prim, trace, args, kwargs):
                 raw[i] = ShapeOnly(raw[i])
         return Box(ans, trace, ReverseNode(prim, raw, kwargs, saved_ans, argnums, parents))
     tangent = None
+    meter = _meter.meter if _meter.active else None
+    if meter is not None:
+        phase, meter._phase = meter._phase, "tangent"
     for i, parent in zip(argnums, parents):
         if not prim.has_rule(i, "fwd"):
             _raise_no_rule(prim, i, "fwd")
-        if _meter.active:
-            _meter.meter.jvp_evals += 1
-        contribution = prim.jvp(i, parent.tangent, ans, raw, kwargs)
+        if meter is not None:
+            meter.jvp_evals += 1
+        if meter is None:
+            contribution = prim.jvp(i, parent.tangent, ans, raw, kwargs)
+        else:
+            from .cost import counted
+
+            contribution = prim.jvp(i, counted(parent.tangent), counted(ans),
+                                    [counted(a) for a in raw], kwargs)
         tangent = contribution if tangent is None else tangent + contribution
+    if meter is not None:
+        meter._phase = phase
     return Box(ans, trace, ForwardNode(tangent))
 
 
@@ -285,9 +294,6 @@ class _MeterSwitch:
     def __init__(self):
         self.active = False
         self.meter = None
-
-    def count(self, prim, args, kwargs):
-        self.meter._count(prim, args, kwargs)
 
 
 _meter = _MeterSwitch()

@@ -167,8 +167,8 @@ def _array_function(self, func, types, args, kwargs):
     from .. import numpy as mnp
 
     target = getattr(mnp, func.__name__, None)
-    if target is not None and getattr(target, "_differentiable", True) and target is not func:
-        return target(*args, **kwargs)
+    if target is not None and target is not func:
+        return target(*args, **kwargs)  # differentiable, constant-valued, or a guard that explains
     raise TypeError(
         f"numpy.{func.__name__} was called on a traced value and mini_autograd.numpy has no "
         f"differentiable {func.__name__}. Import numpy as `import mini_autograd.numpy as np` "
