@@ -43,41 +43,48 @@ def _check_differentiable_input(value, what):
         )
 
 
-def toposort(end_node):
-    """Nodes reachable from ``end_node``, each after every node that consumed it."""
-    child_counts = {}
-    stack = [end_node]
+def toposort(end_nodes):
+    """Nodes reachable from ``end_nodes``, each after every node that consumed it."""
+    counts = {}  # per node: uses by other reachable nodes, plus once per appearance in end_nodes
+    stack = list(end_nodes)
     while stack:
         node = stack.pop()
-        if node in child_counts:
-            child_counts[node] += 1
+        if node in counts:
+            counts[node] += 1
         else:
-            child_counts[node] = 1
+            counts[node] = 1
             stack.extend(node.parents)
+    ready = []
+    for node in end_nodes:
+        counts[node] -= 1
+        if counts[node] == 0:
+            ready.append(node)
     order = []
-    ready = [end_node]
     while ready:
         node = ready.pop()
         order.append(node)
         for parent in node.parents:
-            if child_counts[parent] == 1:
+            remaining = counts[parent] - 1
+            counts[parent] = remaining
+            if remaining == 0:
                 ready.append(parent)
-            else:
-                child_counts[parent] -= 1
     return order
 
 
-def backward_pass(g, end_node, record=None):
-    """Propagate cotangent ``g`` from ``end_node`` to every node; return the cotangent map.
+def backward_pass(seeds, record=None):
+    """Propagate cotangents from ``seeds`` (pairs of node and cotangent) to every node.
 
+    Returns the map from node to cotangent, of which the caller reads the roots'.
     ``record``, if a dict, also receives every node's cotangent (used to draw graphs).
     """
-    outgrads = {end_node: g}
+    outgrads = {}
+    for node, g in seeds:
+        outgrads[node] = g if node not in outgrads else outgrads[node] + g
     meter = _meter.meter if _meter.active else None
     if meter is not None:
         meter._phase = "backward"
     try:
-        for node in toposort(end_node):
+        for node in toposort([node for node, _ in seeds]):
             g = outgrads[node]
             if record is not None:
                 record[node] = g
@@ -133,18 +140,27 @@ def _vjp_of(fun, x):
     roots = [ReverseNode.root(leaf) for leaf in leaves]
     boxed = unflatten([Box(leaf, trace, root) for leaf, root in zip(leaves, roots)])
     end = fun(boxed)
-    if not (end.__class__ is Box and end._trace == trace):
+    out_leaves, out_unflatten = tree_flatten(end)
+    traced = [i for i, leaf in enumerate(out_leaves)
+              if leaf.__class__ is Box and leaf._trace == trace]
+    values = out_unflatten([leaf._value if i in traced else leaf
+                            for i, leaf in enumerate(out_leaves)]) if traced else end
+    if not traced:
         warnings.warn("Output seems independent of input.", stacklevel=3)
 
         def vjp_const(g):
             return unflatten([_zeros_like(leaf) for leaf in leaves])
 
-        return vjp_const, end
+        return vjp_const, values
 
-    end_node = end._node
+    end_nodes = [out_leaves[i]._node for i in traced]
 
     def vjp(g):
-        outgrads = backward_pass(g, end_node)
+        g_leaves, _ = tree_flatten(g)
+        if len(g_leaves) != len(out_leaves):
+            raise ValueError(f"vjp: the cotangent has {len(g_leaves)} parts but the output has "
+                             f"{len(out_leaves)}; give one with the output's structure.")
+        outgrads = backward_pass([(node, g_leaves[i]) for node, i in zip(end_nodes, traced)])
         if _meter.active:
             from .cost import uncounted
 
@@ -154,7 +170,7 @@ def _vjp_of(fun, x):
             for root, leaf in zip(roots, leaves)
         ])
 
-    return vjp, end._value
+    return vjp, values
 
 
 def _jvp_of(fun, x, v):

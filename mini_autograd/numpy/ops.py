@@ -89,8 +89,13 @@ true_divide = divide
 
 
 def _power_dx(g, ans, x, y):
-    # where(y, y - 1, 1) keeps 0 ** -1 out of the rule when y == 0 (the term is 0 anyway)
-    return unbroadcast(g * y * x ** where(y, y - 1, 1.0), _shape(x))
+    return unbroadcast(g * y * x ** _exponent_less_one(y), _shape(x))
+
+
+def _exponent_less_one(y):
+    # y - 1, but 1 where y == 0: keeps 0 ** -1 out of the rule (the term is 0 anyway).  The
+    # condition is y's value: a traced y (x ** y differentiated twice) is no condition.
+    return where(getval(y) != 0, y - 1, 1.0)
 
 
 def _power_dy(g, ans, x, y):
@@ -103,7 +108,7 @@ def _replace_zero(x, val):
 
 power = primitive(_np.power, name="power")
 power.defvjp(_power_dx, _power_dy)
-power.defjvp(lambda t, ans, x, y: broadcast_to(t * y * x ** where(y, y - 1, 1.0), _shape(ans)),
+power.defjvp(lambda t, ans, x, y: broadcast_to(t * y * x ** _exponent_less_one(y), _shape(ans)),
              lambda t, ans, x, y: broadcast_to(t * log(_replace_zero(x, 1.0)) * ans, _shape(ans)))
 
 negative = primitive(_np.negative, name="negative", saves="shapes")
