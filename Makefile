@@ -1,0 +1,119 @@
+# The book's pipeline. Quick start on a fresh machine: `make book` and `make test`.
+# Override any variable on the command line, e.g. `make test PYTHON=python3.12`.
+
+PYTHON     ?= python3.11
+VENV       ?= .venv
+NPM        ?= npm
+BUILD_DIR  ?= _build
+NB_TIMEOUT ?= 120
+PYTEST_ARGS ?=
+
+BIN        := $(VENV)/bin
+PY         := $(BIN)/python
+HTML       := $(BUILD_DIR)/html
+NOTEBOOKS  := $(sort $(wildcard chapters/*.ipynb))
+PY_STAMP   := $(VENV)/.installed-requirements
+NPM_STAMP  := node_modules/.installed-package-lock
+
+# Reproducible notebook runs; no interactive matplotlib windows in plain-python steps.
+export PYTHONHASHSEED := 0
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: all venv install notebooks book test test-unit test-nbval test-notebooks \
+        test-browser clean distclean help
+
+all: book
+
+help:
+	@echo "make book       build the HTML book into $(HTML) (installs first)"
+	@echo "make test       unit tests, nbval, notebook checks, book build, browser test"
+	@echo "make notebooks  re-execute every chapter in place, storing outputs + widget state"
+	@echo "make install    create $(VENV) and node_modules (idempotent)"
+	@echo "make clean      remove $(BUILD_DIR) and caches; distclean also $(VENV), node_modules"
+
+# --- installation ---------------------------------------------------------------
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+$(PY_STAMP): requirements.txt pyproject.toml | $(PY)
+	$(PY) -m pip install -r requirements.txt
+	@touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
+
+venv: $(PY_STAMP)
+install: $(PY_STAMP) $(NPM_STAMP)
+
+# --- notebooks ------------------------------------------------------------------
+
+notebooks: $(PY_STAMP)
+	@test -n "$(NOTEBOOKS)" || { echo "no chapters/*.ipynb to execute"; exit 0; }
+	@total=0; for nb in $(NOTEBOOKS); do \
+	  t0=$$(date +%s%N); \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=$(NB_TIMEOUT) \
+	    --ExecutePreprocessor.kernel_name=python3 \
+	    --ExecutePreprocessor.store_widget_state=True \
+	    --ExecutePreprocessor.record_timing=False \
+	    --log-level=WARN "$$nb" || { echo "FAILED: $$nb"; exit 1; }; \
+	  t1=$$(date +%s%N); ms=$$(( (t1 - t0) / 1000000 )); total=$$((total + ms)); \
+	  flag=""; [ $$ms -le 30000 ] || flag="  <-- over the 30 s budget"; \
+	  printf '%7d.%01d s  %s%s\n' $$((ms / 1000)) $$((ms % 1000 / 100)) "$$nb" "$$flag"; \
+	done; \
+	printf '%7d.%01d s  total\n' $$((total / 1000)) $$((total % 1000 / 100))
+
+# --- the book -------------------------------------------------------------------
+
+# A clean $(HTML) and `--all` rebuild every page, so -W sees every warning (an
+# incremental build would skip warnings from unchanged pages) and no stale page of a
+# removed chapter survives. The vendored JavaScript (MathJax,
+# require.js, the widget manager) is copied from node_modules into
+# $(HTML)/_static/vendor/ by book/_ext/offline_assets.py at the end of the build.
+book: install
+	rm -rf $(HTML)
+	$(BIN)/jupyter-book build . --builder html -W -n --keep-going --all
+	@echo "Book: $(HTML)/index.html"
+
+# --- tests ----------------------------------------------------------------------
+
+test: install
+	@echo "=== [1/5] unit tests ==="
+	$(MAKE) --no-print-directory test-unit
+	@echo "=== [2/5] nbval over chapters/ ==="
+	$(MAKE) --no-print-directory test-nbval
+	@echo "=== [3/5] notebook checks ==="
+	$(MAKE) --no-print-directory test-notebooks
+	@echo "=== [4/5] book build ==="
+	$(MAKE) --no-print-directory book
+	@echo "=== [5/5] browser test ==="
+	$(MAKE) --no-print-directory test-browser
+	@echo "=== all checks passed ==="
+
+test-unit: install
+	$(PY) -m pytest tests --ignore=tests/browser --ignore=tests/test_notebooks.py $(PYTEST_ARGS)
+
+test-nbval: install
+	@if [ -z "$(NOTEBOOKS)" ]; then \
+	  echo "nbval: no chapters/*.ipynb yet, nothing to execute"; \
+	else \
+	  $(PY) -m pytest --nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+	    --nbval-cell-timeout=$(NB_TIMEOUT) -p no:cacheprovider $(PYTEST_ARGS) $(NOTEBOOKS); \
+	fi
+
+test-notebooks: install
+	$(PY) -m pytest tests/test_notebooks.py $(PYTEST_ARGS)
+
+test-browser: install
+	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
+
+# --- housekeeping ---------------------------------------------------------------
+
+clean:
+	rm -rf $(BUILD_DIR) .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -not -path "./$(VENV)/*" -not -path "./node_modules/*" -prune -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) node_modules

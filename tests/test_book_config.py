@@ -1,0 +1,124 @@
+"""Checks of the book's configuration: _config.yml, _toc.yml, package.json, bib.
+
+These run in the "unit tests" step of `make test`, before any notebook runs, and
+catch configuration mistakes with a clear message instead of a failed build.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+TOC = yaml.safe_load((ROOT / "_toc.yml").read_text())
+REPO_URL = "https://github.com/backprop-book/backprop-by-running-it"
+
+
+def toc_files(node) -> list[str]:
+    """Every `file:` (and the root) in a jupyter-book toc, in order."""
+    found = []
+    if isinstance(node, dict):
+        for key in ("root", "file"):
+            if key in node:
+                found.append(node[key])
+        for value in node.values():
+            if isinstance(value, (list, dict)):
+                found.extend(toc_files(value))
+    elif isinstance(node, list):
+        for item in node:
+            found.extend(toc_files(item))
+    return found
+
+
+def test_toc_format_and_root():
+    assert TOC["format"] == "jb-book"
+    assert TOC["root"] == "book/intro"
+
+
+@pytest.mark.parametrize("entry", toc_files(TOC))
+def test_toc_entry_exists(entry):
+    candidates = [ROOT / f"{entry}{ext}" for ext in ("", ".md", ".ipynb")]
+    assert any(c.is_file() for c in candidates), (
+        f"_toc.yml lists {entry!r} but no such .md/.ipynb exists; "
+        "the toc must only reference existing files"
+    )
+
+
+def test_toc_has_no_duplicates():
+    files = toc_files(TOC)
+    assert len(files) == len(set(files)), files
+
+
+def test_parts_are_in_syllabus_order():
+    captions = [part["caption"] for part in TOC["parts"]]
+    wanted = ["Part I - Principles and mechanisms",
+              "Part II - Applications and interdisciplinary connections"]
+    assert [c for c in captions if c in wanted] == wanted
+
+
+def test_repository_url_is_set_once():
+    assert CONFIG["repository"]["url"] == REPO_URL
+    assert (ROOT / "_config.yml").read_text().count(REPO_URL) == 1
+    # Book pages write @REPOSITORY_URL@; book/_ext/offline_assets.py substitutes the
+    # configured URL at build time, so changing it in _config.yml is enough.
+    pages = list((ROOT / "book").rglob("*.md")) + list((ROOT / "chapters").glob("*.ipynb"))
+    offenders = [str(p.relative_to(ROOT)) for p in pages
+                 if "github.com/backprop-book" in p.read_text()]
+    assert not offenders, f"hard-coded repository URL in {offenders}; use @REPOSITORY_URL@"
+
+
+def test_notebooks_are_not_executed_at_build_time():
+    assert CONFIG["execute"]["execute_notebooks"] == "off"
+
+
+def test_launch_buttons_and_thebe_off():
+    launch = CONFIG["launch_buttons"]
+    assert launch["binderhub_url"] == "https://mybinder.org"
+    assert launch["colab_url"] == "https://colab.research.google.com"
+    assert launch["thebe"] is False, "thebe loads from unpkg.com; the book must work offline"
+
+
+def test_offline_javascript_is_local():
+    sphinx_cfg = CONFIG["sphinx"]["config"]
+    assert "://" not in sphinx_cfg["mathjax_path"]
+    assert sphinx_cfg["mathjax_path"].startswith("vendor/mathjax/")
+    for path in sphinx_cfg["nb_ipywidgets_js"]:
+        assert "://" not in path, f"widget JS must be served locally, got {path}"
+
+
+def test_no_root_static_folder():
+    # jupyter-book adds every JS/CSS file in a root _static/ to every page.
+    assert not (ROOT / "_static").exists()
+
+
+def test_npm_pins():
+    pkg = json.loads((ROOT / "package.json").read_text())
+    deps = pkg["dependencies"]
+    assert re.fullmatch(r"3\.\d+\.\d+", deps["mathjax"]), "MathJax must be pinned to 3.x"
+    assert re.fullmatch(r"\d+\.\d+\.\d+", deps["requirejs"])
+    assert re.fullmatch(r"\d+\.\d+\.\d+", deps["@jupyter-widgets/html-manager"])
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    for name, version in deps.items():
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version
+
+
+def test_requirements_are_pinned():
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if not line or line == "-e .":
+            continue
+        assert re.fullmatch(r"[A-Za-z0-9_.\-\[\]]+==[0-9][0-9A-Za-z.\-+]*", line), (
+            f"requirements.txt: {line!r} is not pinned with =="
+        )
+
+
+def test_bibliography_keys_unique():
+    text = (ROOT / "book" / "references.bib").read_text()
+    keys = re.findall(r"^@\w+\s*\{\s*([^,\s]+)\s*,", text, flags=re.M)
+    assert len(keys) >= 20
+    assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
