@@ -37,7 +37,7 @@ $(PY):
 	$(PYTHON) -m venv $(VENV)
 
 $(PY_STAMP): requirements.txt pyproject.toml | $(PY)
-	$(PY) -m pip install -r requirements.txt
+	$(PY) -m pip install --quiet --progress-bar off -r requirements.txt
 	@touch $@
 
 $(NPM_STAMP): package.json package-lock.json
@@ -50,8 +50,8 @@ install: $(PY_STAMP) $(NPM_STAMP)
 # --- notebooks ------------------------------------------------------------------
 
 notebooks: $(PY_STAMP)
-	@test -n "$(NOTEBOOKS)" || { echo "no chapters/*.ipynb to execute"; exit 0; }
-	@total=0; for nb in $(NOTEBOOKS); do \
+	@if [ -z "$(NOTEBOOKS)" ]; then echo "no chapters/*.ipynb to execute"; exit 0; fi; \
+	total=0; for nb in $(NOTEBOOKS); do \
 	  t0=$$(date +%s%N); \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=$(NB_TIMEOUT) \

@@ -82,6 +82,16 @@ class _ResourceCollector(html.parser.HTMLParser):
                 self.urls.append(attrs["href"])
 
 
+def test_resource_collector_flags_external_loads():
+    parser = _ResourceCollector()
+    parser.feed('<link rel="stylesheet" href="https://cdn.example/x.css">'
+                '<script src="//cdn.example/y.js"></script><img src="_images/a.png">'
+                '<a href="https://example.org/">a link is not a load</a>'
+                '<link rel="canonical" href="https://example.org/">')
+    assert parser.urls == ["https://cdn.example/x.css", "//cdn.example/y.js",
+                           "_images/a.png"]
+
+
 def test_site_was_built():
     _require_site()
 
