@@ -1,0 +1,240 @@
+"""Shared strategies and checkers for the engine tests.
+
+Every differentiable function is written once against a module parameter,
+``def f(np, *args)``, and run with ``mini_autograd.numpy`` and with
+``autograd.numpy``.  `check` then compares, argument by argument:
+
+* the value,
+* reverse mode: ``grad`` of ``sum(f(*args) * W)`` for fixed random weights ``W``,
+* forward mode: ``make_jvp(f)(*args)(v)``,
+* second order: reverse-over-reverse ``grad(sum(grad(L2) * u))`` and
+  forward-over-reverse ``make_jvp(grad(L2))(*args)(u)``, both against autograd's
+  reverse-over-reverse, with ``L2 = sum(W * f * f)`` so that even a linear ``f`` has a
+  non-zero second derivative that runs through its VJP rule,
+
+and falls back to central finite differences wherever autograd itself has no rule.
+
+The test modules import this file as ``engine_conftest`` (registered below), so that
+the import does not depend on which ``conftest`` module pytest loaded last.
+"""
+
+import os
+import sys
+import warnings
+
+import autograd
+import autograd.numpy as anp
+import numpy as onp
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import mini_autograd
+import mini_autograd.numpy as mnp
+
+sys.modules.setdefault("engine_conftest", sys.modules[__name__])
+
+# ----------------------------------------------------------------------------------
+# Hypothesis settings: reproducible (derandomize) and quick; ENGINE_EXAMPLES=500 for a
+# deeper local run.
+
+engine_settings = settings(
+    max_examples=int(os.environ.get("ENGINE_EXAMPLES", "25")),
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                           HealthCheck.filter_too_much],
+)
+
+ENGINES = pytest.mark.parametrize("np", [mnp, anp], ids=["mini", "autograd"])
+
+RTOL, ATOL = 1e-6, 1e-8
+FD_RTOL, FD_ATOL = 1e-5, 1e-6
+
+# ----------------------------------------------------------------------------------
+# Strategies
+
+
+def shapes(min_dims=0, max_dims=3, min_side=1, max_side=4):
+    return hnp.array_shapes(min_dims=min_dims, max_dims=max_dims, min_side=min_side,
+                            max_side=max_side)
+
+
+def floats(lo=-2.0, hi=2.0, avoid=None):
+    """Finite floats in [lo, hi]; ``avoid=(a, r)`` keeps them at least r away from a."""
+    s = st.floats(lo, hi, allow_nan=False, allow_infinity=False, width=64)
+    if avoid is not None:
+        a, r = avoid
+        s = s.map(lambda v: v if abs(v - a) >= r else a + (r if v >= a else -r))
+    return s
+
+
+def arrays(shape, lo=-2.0, hi=2.0, avoid=None):
+    """float64 arrays of ``shape`` (a tuple or a strategy of tuples)."""
+    return hnp.arrays(onp.float64, shape, elements=floats(lo, hi, avoid))
+
+
+def tied_arrays(shape):
+    """Arrays of a few distinct values, so that ties (in max, min, maximum...) are common."""
+    return hnp.arrays(onp.float64, shape, elements=st.sampled_from([-1.0, 0.5, 2.0]))
+
+
+def broadcastable_pair(min_dims=0, max_dims=3, max_side=3):
+    return hnp.mutually_broadcastable_shapes(num_shapes=2, min_dims=min_dims,
+                                             max_dims=max_dims, max_side=max_side
+                                             ).map(lambda bs: bs.input_shapes)
+
+
+@st.composite
+def axis_args(draw, ndim, allow_none=True, allow_tuple=True):
+    """An ``axis`` for a reduction over ``ndim`` axes: None, an int or a tuple, maybe negative."""
+    kinds = (["none"] if allow_none or ndim == 0 else []) + (["int"] if ndim else [])
+    if allow_tuple:
+        kinds.append("tuple")
+    kind = draw(st.sampled_from(kinds))
+    if kind == "none":
+        return None
+    if kind == "int":
+        return draw(st.integers(-ndim, ndim - 1))
+    chosen = draw(st.lists(st.integers(0, ndim - 1), unique=True, max_size=ndim)) if ndim else []
+    return tuple(a - ndim if draw(st.booleans()) else a for a in chosen)
+
+
+# ----------------------------------------------------------------------------------
+# Comparison helpers
+
+
+def _leaves(x):
+    if isinstance(x, (list, tuple)):
+        return [leaf for item in x for leaf in _leaves(item)]
+    if isinstance(x, dict):
+        return [leaf for k in sorted(x) for leaf in _leaves(x[k])]
+    return [x]
+
+
+def assert_close(actual, expected, rtol=RTOL, atol=ATOL, what=""):
+    """Same structure, same shapes, same numbers (within tolerance)."""
+    if isinstance(expected, (list, tuple, dict)):
+        assert type(actual) is type(expected), f"{what}: {type(actual)} != {type(expected)}"
+        if isinstance(expected, dict):
+            assert set(actual) == set(expected), what
+            for k in expected:
+                assert_close(actual[k], expected[k], rtol, atol, f"{what}[{k!r}]")
+            return
+        assert len(actual) == len(expected), what
+        for i, (a, e) in enumerate(zip(actual, expected)):
+            assert_close(a, e, rtol, atol, f"{what}[{i}]")
+        return
+    assert not isinstance(actual, mini_autograd.Box), f"{what}: result is still boxed"
+    assert onp.shape(actual) == onp.shape(expected), (
+        f"{what}: shape {onp.shape(actual)} != expected {onp.shape(expected)}")
+    onp.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
+
+
+def rng_for(*shapes_):
+    """A generator seeded by the shapes involved: fixed weights, reproducible failures."""
+    seed = abs(hash(tuple(tuple(s) for s in shapes_))) % (2**32)
+    return onp.random.default_rng(seed)
+
+
+def random_like(x, rng):
+    return rng.normal(size=onp.shape(x)) if onp.ndim(x) else float(rng.normal())
+
+
+def _with(args, i, xi):
+    args = list(args)
+    args[i] = xi
+    return args
+
+
+def fd_grad(fun, args, i, eps=1e-6):
+    """Central-difference gradient of scalar ``fun(*args)`` w.r.t. args[i]."""
+    x = onp.asarray(args[i], dtype=float)
+    g = onp.zeros(x.shape)
+    for idx in onp.ndindex(*x.shape):
+        e = onp.zeros(x.shape)
+        e[idx] = eps
+        up = fun(*_with(args, i, x + e if x.ndim else float(x + e)))
+        down = fun(*_with(args, i, x - e if x.ndim else float(x - e)))
+        g[idx] = (up - down) / (2 * eps)
+    return g if x.ndim else float(g)
+
+
+def fd_jvp(fun, args, i, v, eps=1e-6):
+    """Central-difference directional derivative of ``fun`` along v in args[i]."""
+    x = onp.asarray(args[i], dtype=float)
+    up = onp.asarray(fun(*_with(args, i, x + eps * onp.asarray(v))))
+    down = onp.asarray(fun(*_with(args, i, x - eps * onp.asarray(v))))
+    return (up - down) / (2 * eps)
+
+
+def _reference(compute, fallback, shape=None):
+    """autograd's answer if it can give one, else the finite-difference fallback.
+
+    autograd lacks some rules (NotImplementedError) and has a few bugs of its own (its
+    forward rule for ``where`` fails on 0-d arrays, for one); either way the reference
+    becomes finite differences, never mini_autograd itself.  So does an autograd answer
+    of the wrong ``shape`` (its ``where`` VJP does not sum a gradient back over axes
+    that only the condition broadcast).
+    """
+    try:
+        ref = compute()
+    except Exception:  # noqa: BLE001  (any failure of the reference library)
+        return fallback(), True
+    if shape is not None and onp.shape(ref) != shape:
+        return fallback(), True
+    return ref, False
+
+
+def check(f, *args, argnums=None, order=2, forward=True, rtol=RTOL, atol=ATOL):
+    """Compare mini_autograd with autograd on ``f(np, *args)``; see the module docstring."""
+    argnums = range(len(args)) if argnums is None else argnums
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        value = f(mnp, *args)
+        assert not isinstance(value, mini_autograd.Box)
+        assert_close(value, f(anp, *args), rtol, atol, "value")
+        rng = rng_for(onp.shape(value), *[onp.shape(a) for a in args])
+        w = random_like(value, rng)
+
+        def loss1(np):
+            return lambda *a: np.sum(f(np, *a) * w)
+
+        def loss2(np):
+            return lambda *a: np.sum(w * f(np, *a) * f(np, *a))
+
+        for i in argnums:
+            # reverse
+            ours = mini_autograd.grad(loss1(mnp), i)(*args)
+            ref, fd = _reference(lambda: autograd.grad(loss1(anp), i)(*args),
+                                 lambda: fd_grad(loss1(anp), args, i), onp.shape(args[i]))
+            assert_close(ours, ref, *((FD_RTOL, FD_ATOL) if fd else (rtol, atol)),
+                         f"grad wrt arg {i}")
+            # forward
+            v = random_like(args[i], rng)
+            if forward:
+                ans, tangent = mini_autograd.make_jvp(lambda *a: f(mnp, *a), i)(*args)(v)
+                assert_close(ans, value, rtol, atol, "make_jvp value")
+                ref, fd = _reference(
+                    lambda: autograd.make_jvp(lambda *a: f(anp, *a), i)(*args)(v)[1],
+                    lambda: fd_jvp(lambda *a: f(anp, *a), args, i, v), onp.shape(value))
+                assert_close(tangent, ref, *((FD_RTOL, FD_ATOL) if fd else (rtol, atol)),
+                             f"jvp wrt arg {i}")
+            if order < 2:
+                continue
+            # second order: H u for L2, three ways
+            u = v
+            g_ours = mini_autograd.grad(loss2(mnp), i)
+            hvp_rr = mini_autograd.grad(lambda *a: mnp.sum(g_ours(*a) * u), i)(*args)
+            ref, fd = _reference(
+                lambda: autograd.grad(
+                    lambda *a: anp.sum(autograd.grad(loss2(anp), i)(*a) * u), i)(*args),
+                lambda: fd_jvp(lambda *a: onp.asarray(g_ours(*a)), args, i, u),
+                onp.shape(args[i]))
+            tol = (FD_RTOL, FD_ATOL) if fd else (rtol, atol)
+            assert_close(hvp_rr, ref, *tol, f"reverse-over-reverse H u wrt arg {i}")
+            if forward:
+                hvp_fr = mini_autograd.make_jvp(g_ours, i)(*args)(u)[1]
+                assert_close(hvp_fr, ref, *tol, f"forward-over-reverse H u wrt arg {i}")
+    return value
