@@ -129,11 +129,11 @@ def layers_for(np, logsumexp):
 
     def convolve1d(x, k, padding=0):
         """True convolution of 1-D signals: cross-correlation with the flipped kernel."""
-        return conv1d(x, np.flip(k, -1), padding=padding)
+        return conv1d(x, k[..., ::-1], padding=padding)
 
     def convolve2d(x, k, padding=0):
         """True 2-D convolution: cross-correlation with the kernel flipped on both axes."""
-        return conv2d(x, np.flip(np.flip(k, -1), -2), padding=padding)
+        return conv2d(x, k[..., ::-1, ::-1], padding=padding)
 
     def _pool_patches(x, size, stride, ndim):
         if ndim == 1:

@@ -95,7 +95,7 @@ def _solve(f, y0, t, method, steps, rtol, atol):
 
 @primitive
 def _odeint(func, y0, t, flat_args, unflatten, method, steps, rtol, atol):
-    args = unflatten(list(flat_args))
+    args = unflatten(flat_args)
     return _solve(lambda y, s: func(y, s, *args), _np.asarray(y0, dtype=float),
                   _np.asarray(t, dtype=float), method, steps, rtol, atol)
 
@@ -122,7 +122,6 @@ class _Unflattener:
     def __call__(self, flat):
         from . import numpy as mnp
 
-        flat = flat[0] if len(flat) == 1 and isinstance(flat, list) else flat
         pieces, offset = [], 0
         for shape in self.shapes:
             size = int(_np.prod(shape))
@@ -148,7 +147,7 @@ def _odeint_vjp_parts(g, ys, func, y0, t, flat_args, unflatten, method, steps, r
     P = _np.size(flat_args)
 
     def f_flat(y, s, p):
-        return _np.reshape(func(_np.reshape(y, shape), s, *unflatten([p])), (-1,))
+        return _np.reshape(func(_np.reshape(y, shape), s, *unflatten(p)), (-1,))
 
     def augmented(state, s):
         y, a = state[:D], state[D:2 * D]
@@ -162,7 +161,7 @@ def _odeint_vjp_parts(g, ys, func, y0, t, flat_args, unflatten, method, steps, r
     a_p = _np.zeros(P)
     t_grads = _np.zeros(len(t))
     for i in range(len(t) - 1, 0, -1):
-        f_i = _np.reshape(func(ys[i], t[i], *unflatten([flat_args])), (-1,))
+        f_i = _np.reshape(func(ys[i], t[i], *unflatten(flat_args)), (-1,))
         t_grads[i] = _np.dot(f_i, g[i].reshape(-1))
         a_t0 = a_t0 - t_grads[i]
         state = _np.concatenate([ys[i].reshape(-1), a, [a_t0], a_p])

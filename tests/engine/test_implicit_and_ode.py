@@ -1,0 +1,130 @@
+"""Custom-rule primitives: linear solve, fixed point, odeint, against autograd and finite differences."""
+
+import autograd
+import autograd.numpy as anp
+import numpy as onp
+import pytest
+from autograd.builtins import tuple as ag_tuple
+from autograd.misc.fixed_points import fixed_point as ag_fixed_point
+from autograd.scipy.integrate import odeint as ag_odeint
+
+import mini_autograd.numpy as np
+from mini_autograd import grad, make_jvp
+from mini_autograd.checks import check_grads
+from mini_autograd.implicit import fixed_point
+from mini_autograd.ode import odeint
+
+
+def newton_sqrt(np, fp):
+    def step(a):
+        return lambda x: 0.5 * (x + a / x)
+
+    return lambda a: fp(step, a, 1.0, lambda x, y: np.abs(x - y), 1e-12)
+
+
+def test_fixed_point_gradient_matches_autograd_and_calculus():
+    a = 2.0
+    ours = grad(newton_sqrt(np, fixed_point))(a)
+    theirs = autograd.grad(newton_sqrt(anp, ag_fixed_point))(a)
+    onp.testing.assert_allclose(ours, theirs, rtol=1e-10)
+    onp.testing.assert_allclose(ours, 0.5 / onp.sqrt(a), rtol=1e-10)
+
+
+def test_fixed_point_second_derivative_and_forward_mode():
+    a = 3.0
+    second = grad(grad(newton_sqrt(np, fixed_point)))(a)
+    onp.testing.assert_allclose(second, -0.25 * a ** -1.5, rtol=1e-8)
+    _, tangent = make_jvp(newton_sqrt(np, fixed_point))(a)(1.0)
+    onp.testing.assert_allclose(tangent, 0.5 / onp.sqrt(a), rtol=1e-10)
+
+
+def test_fixed_point_vector_equilibrium_matches_autograd():
+    rng = onp.random.default_rng(0)
+    W = rng.normal(size=(4, 4)) * 0.2
+    b = rng.normal(size=4)
+
+    def loss(np, fp):
+        def step(b):
+            return lambda z: np.tanh(np.dot(W, z) + b)
+
+        return lambda b: np.sum(fp(step, b, np.zeros(4), lambda x, y: np.sum((x - y) ** 2), 1e-24) ** 2)
+
+    onp.testing.assert_allclose(grad(loss(np, fixed_point))(b),
+                                autograd.grad(loss(anp, ag_fixed_point))(b), rtol=1e-8)
+
+
+def test_fixed_point_reports_non_convergence():
+    with pytest.raises(RuntimeError, match="did not converge"):
+        fixed_point(lambda a: lambda x: 2.0 * x + a, 1.0, 1.0, lambda x, y: abs(x - y), 1e-9, 50)
+
+
+def test_solve_gradients_match_autograd_and_check_grads():
+    rng = onp.random.default_rng(1)
+    A = rng.normal(size=(3, 3)) + 3 * onp.eye(3)
+    b = rng.normal(size=3)
+    B = rng.normal(size=(3, 2))
+    f = lambda np: (lambda A, b: np.sum(np.tanh(np.linalg.solve(A, b))))  # noqa: E731
+    for rhs in (b, B):
+        ours = grad(f(np), (0, 1))(A, rhs)
+        theirs = autograd.grad(f(anp), (0, 1))(A, rhs)
+        for o, t in zip(ours, theirs):
+            onp.testing.assert_allclose(o, t, rtol=1e-10)
+    check_grads(lambda A, b: np.linalg.solve(A, b), A, b, order=2)
+
+
+def spiral(np):
+    return lambda y, t, A: np.tanh(np.dot(A, y)) + 0.1 * t
+
+
+Y0 = onp.array([1.0, 0.5])
+TS = onp.linspace(0.0, 1.0, 4)
+A0 = onp.array([[-0.1, 2.0], [-2.0, -0.1]])
+
+
+@pytest.mark.parametrize("method", ["dopri5", "rk4"])
+def test_odeint_adjoint_gradients_match_autograd(method):
+    kw = {"method": method, "steps": 60} if method == "rk4" else {"method": method}
+    ours = grad(lambda y0, t, A: np.sum(odeint(spiral(np), y0, t, (A,), **kw) ** 2), (0, 1, 2))(
+        Y0, TS, A0)
+    theirs = autograd.grad(
+        lambda y0, t, A: anp.sum(ag_odeint(spiral(anp), y0, t, ag_tuple((A,)), rtol=1e-11,
+                                           atol=1e-11) ** 2), (0, 1, 2))(Y0, TS, A0)
+    for o, t in zip(ours, theirs):
+        onp.testing.assert_allclose(o, t, rtol=1e-6, atol=1e-8)
+
+
+def test_odeint_gradient_matches_finite_differences():
+    def loss(A):
+        return np.sum(odeint(spiral(np), Y0, TS, (A,)) ** 2)
+
+    g = grad(loss)(A0)
+    eps = 1e-6
+    for i, j in [(0, 0), (0, 1), (1, 0)]:
+        E = onp.zeros_like(A0)
+        E[i, j] = eps
+        numeric = (loss(A0 + E) - loss(A0 - E)) / (2 * eps)
+        onp.testing.assert_allclose(g[i, j], numeric, rtol=1e-6)
+
+
+def test_odeint_with_parameter_dict_and_exact_solution():
+    # dy/dt = -k y has y(t) = y0 exp(-k t); dL/dk for L = y(T) is -T y0 exp(-k T)
+    params = {"k": onp.array(0.7)}
+    f = lambda y, t, p: -p["k"] * y  # noqa: E731
+    y_T = lambda p: odeint(f, onp.array([2.0]), onp.array([0.0, 1.5]), (p,))[-1, 0]  # noqa: E731
+    onp.testing.assert_allclose(y_T(params), 2.0 * onp.exp(-0.7 * 1.5), rtol=1e-8)
+    onp.testing.assert_allclose(grad(y_T)(params)["k"], -1.5 * 2.0 * onp.exp(-0.7 * 1.5),
+                                rtol=1e-7)
+
+
+def test_odeint_backward_memory_does_not_grow_with_steps():
+    import tracemalloc
+
+    def peak(steps):
+        tracemalloc.start()
+        grad(lambda A: np.sum(odeint(spiral(np), Y0, TS, (A,), method="rk4", steps=steps)))(A0)
+        _, top = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        return top
+
+    small, large = peak(10), peak(300)
+    assert large < 1.5 * small + 50_000, (small, large)
