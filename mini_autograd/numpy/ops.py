@@ -309,8 +309,8 @@ def _matmul_vjp_x(g, ans, x, y):
     xd, yd = _np.ndim(getval(x)), _np.ndim(getval(y))
     if xd == 1 and yd == 1:
         return g * y
-    if xd == 1:  # (k,) @ (..., k, m) -> (..., m)
-        return unbroadcast(matmul(g, _swap_last(y)), _shape(x))
+    if xd == 1:  # (k,) @ (..., k, m) -> (..., m): dx[k] = sum g[..., m] y[..., k, m]
+        return unbroadcast(matmul(expand_dims(g, -2), _swap_last(y))[..., 0, :], _shape(x))
     if yd == 1:  # (..., n, k) @ (k,) -> (..., n)
         return unbroadcast(expand_dims(g, -1) * y, _shape(x))
     return unbroadcast(matmul(g, _swap_last(y)), _shape(x))
@@ -350,7 +350,10 @@ def dot(x, y):
 
 
 def inner(x, y):
-    return sum(x * y, axis=-1)
+    """Contract the last axis of x with the last axis of y (numpy.inner)."""
+    if _np.ndim(getval(x)) == 0 or _np.ndim(getval(y)) == 0:
+        return multiply(x, y)
+    return tensordot(x, y, axes=([-1], [-1]))
 
 
 def vdot(x, y):
