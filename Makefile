@@ -48,11 +48,14 @@ venv: $(PY_STAMP)
 install: $(PY_STAMP) $(NPM_STAMP)
 
 # --- notebooks ------------------------------------------------------------------
+# JUPYTER_PATH puts the venv's own "python3" kernelspec ahead of any user-level one,
+# so the kernel is the venv's interpreter (the one with the pinned packages).
 
 notebooks: $(PY_STAMP)
 	@if [ -z "$(NOTEBOOKS)" ]; then echo "no chapters/*.ipynb to execute"; exit 0; fi; \
 	total=0; for nb in $(NOTEBOOKS); do \
 	  t0=$$(date +%s%N); \
+	  JUPYTER_PATH=$(abspath $(VENV))/share/jupyter \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
 	    --ExecutePreprocessor.timeout=$(NB_TIMEOUT) \
 	    --ExecutePreprocessor.kernel_name=python3 \
