@@ -80,31 +80,50 @@ def backward_pass(seeds, record=None):
     outgrads = {}
     for node, g in seeds:
         outgrads[node] = g if node not in outgrads else outgrads[node] + g
+    order = toposort([node for node, _ in seeds])
     meter = _meter.meter if _meter.active else None
+    if meter is not None or record is not None:
+        return _backward_instrumented(order, outgrads, meter, record)
+    for node in order:
+        prim = node.prim
+        if prim is None:
+            continue  # a root: its cotangent stays in outgrads for the caller
+        g = outgrads.pop(node)
+        rules = prim.vjps
+        args = node.args
+        kwargs = node.kwargs
+        for argnum, parent in zip(node.argnums, node.parents):
+            rule = rules.get(argnum)
+            if rule is None:
+                contribution = prim.vjp_argnum(argnum, g, node.ans, args, kwargs)
+            elif kwargs:
+                contribution = rule(g, node.ans, *args, **kwargs)
+            else:
+                contribution = rule(g, node.ans, *args)
+            previous = outgrads.get(parent)
+            outgrads[parent] = contribution if previous is None else previous + contribution
+    return outgrads
+
+
+def _backward_instrumented(order, outgrads, meter, record):
+    """The same walk as `backward_pass`, also counting work and/or recording cotangents."""
     if meter is not None:
         meter._phase = "backward"
     try:
-        for node in toposort([node for node, _ in seeds]):
+        for node in order:
             g = outgrads[node]
             if record is not None:
                 record[node] = g
             prim = node.prim
             if prim is None:
-                continue  # a root: keep its cotangent for the caller
+                continue
             del outgrads[node]
-            rules = prim.vjps
             for argnum, parent in zip(node.argnums, node.parents):
                 if meter is not None:
                     meter.vjp_evals += 1
-                if meter is None:
-                    rule = rules.get(argnum)
-                    if rule is not None:
-                        contribution = rule(g, node.ans, *node.args, **node.kwargs)
-                    else:
-                        contribution = prim.vjp_argnum(argnum, g, node.ans, node.args,
-                                                       node.kwargs)
-                else:
                     contribution = _metered_vjp(prim, argnum, g, node)
+                else:
+                    contribution = prim.vjp(argnum, g, node.ans, node.args, node.kwargs)
                 previous = outgrads.get(parent)
                 outgrads[parent] = contribution if previous is None else previous + contribution
     finally:

@@ -97,6 +97,8 @@ class Primitive:
         # memory and, through fresh page faults on every new array, time.
 
     def __call__(self, *args, **kwargs):
+        if len(args) == 1 and args[0].__class__ is Box:
+            return _record_unary(self, args[0], kwargs)
         trace = 0
         for a in args:
             if a.__class__ is Box and a._trace > trace:
@@ -274,6 +276,23 @@ def _record(prim, trace, args, kwargs):
     if meter is not None:
         meter._phase = phase
     return Box(ans, trace, ForwardNode(tangent))
+
+
+def _record_unary(prim, box, kwargs):
+    """`_record` specialised to the commonest case: one argument, one reverse trace."""
+    value = box._value
+    node = box._node
+    if (value.__class__ is Box or node.__class__ is not ReverseNode or _meter.active
+            or keep_all_values or 0 not in prim.vjps):
+        return _record(prim, box._trace, (box,), kwargs)
+    ans = prim.fun(value, **kwargs)
+    saves = prim.saves
+    if saves == "all":
+        return Box(ans, box._trace, ReverseNode(prim, [value], kwargs, ans, [0], [node]))
+    if saves == "shapes":
+        value = ShapeOnly(value)
+    return Box(ans, box._trace, ReverseNode(prim, [value], kwargs, ans if saves == "ans" else None,
+                                            [0], [node]))
 
 
 def _raise_no_rule(prim, argnum, mode):

@@ -2,33 +2,49 @@
 
 Differentiating with respect to a container is done leaf by leaf: every leaf gets its
 own box (all in the same trace), and the gradient is rebuilt in the same shape.
+(Written without recursive closures: a closure that refers to itself is a reference
+cycle, which would keep every traced leaf, and the graph behind it, alive until the
+garbage collector happens to run.)
 """
+
+
+def _flatten_into(node, leaves):
+    """Append ``node``'s leaves to ``leaves``; return a description of its structure."""
+    if isinstance(node, (list, tuple)):
+        return (type(node), [_flatten_into(child, leaves) for child in node])
+    if isinstance(node, dict):
+        return (dict, [(k, _flatten_into(v, leaves)) for k, v in node.items()])
+    leaves.append(node)
+    return None
+
+
+def _rebuild(spec, it):
+    if spec is None:
+        return next(it)
+    kind, children = spec
+    if kind is dict:
+        return {k: _rebuild(child, it) for k, child in children}
+    values = [_rebuild(child, it) for child in children]
+    if kind in (list, tuple):
+        return kind(values)
+    return kind(*values)  # namedtuple
+
+
+class _Unflatten:
+    __slots__ = ("spec",)
+
+    def __init__(self, spec):
+        self.spec = spec
+
+    def __call__(self, new_leaves):
+        return _rebuild(self.spec, iter(new_leaves))
 
 
 def tree_flatten(tree):
     """Return ``(leaves, unflatten)`` where ``unflatten(new_leaves)`` rebuilds the structure."""
     leaves = []
-
-    def build(node):
-        if isinstance(node, (list, tuple)):
-            makers = [build(child) for child in node]
-            kind = type(node)
-            if kind in (list, tuple):
-                return lambda it: kind(m(it) for m in makers)
-            return lambda it: kind(*(m(it) for m in makers))  # namedtuple
-        if isinstance(node, dict):
-            keys = list(node)
-            makers = [build(node[k]) for k in keys]
-            return lambda it: {k: m(it) for k, m in zip(keys, makers)}
-        leaves.append(node)
-        return lambda it: next(it)
-
-    maker = build(tree)
-
-    def unflatten(new_leaves):
-        return maker(iter(new_leaves))
-
-    return leaves, unflatten
+    spec = _flatten_into(tree, leaves)
+    return leaves, _Unflatten(spec)
 
 
 def tree_map(fn, tree):

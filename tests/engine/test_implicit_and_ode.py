@@ -126,5 +126,7 @@ def test_odeint_backward_memory_does_not_grow_with_steps():
         tracemalloc.stop()
         return top
 
+    peak(10)  # warm up: first calls allocate caches that are not per-step
     small, large = peak(10), peak(300)
-    assert large < 1.5 * small + 50_000, (small, large)
+    # 30x more solver steps; storing them (as a taped solver would) costs far more than this
+    assert large < 1.5 * small + 20_000, (small, large)
