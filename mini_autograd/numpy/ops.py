@@ -539,8 +539,13 @@ def flipud(x):
 
 
 def _pad_slices(x_shape, pad_width):
-    widths = _np.broadcast_to(_np.asarray(pad_width, dtype=int).reshape(-1, 2)
-                              if _np.ndim(pad_width) else pad_width, (len(x_shape), 2))
+    """Where x sits inside the padded array, reading pad_width the way numpy.pad does."""
+    widths = _np.asarray(pad_width, dtype=int)
+    if widths.size == 1:  # pad, (pad,): the same on both sides of every axis
+        widths = widths.ravel()[[0, 0]]
+    elif widths.size == 2 and widths.shape != (2, 1):  # (before, after), ((before, after),)
+        widths = widths.ravel()
+    widths = _np.broadcast_to(widths, (len(x_shape), 2))  # ((pad,), ...) per axis, or full
     return tuple(slice(int(lo), int(lo) + n) for (lo, _), n in zip(widths, x_shape))
 
 
