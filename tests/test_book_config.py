@@ -119,6 +119,6 @@ def test_requirements_are_pinned():
 
 def test_bibliography_keys_unique():
     text = (ROOT / "book" / "references.bib").read_text()
-    keys = re.findall(r"^@\w+\s*\{\s*([^,\s]+)\s*,", text, flags=re.M)
+    keys = re.findall(r"^@\w+\s*\{\s*([^,\s]+)\s*,", text, flags=re.MULTILINE)
     assert len(keys) >= 20
     assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)

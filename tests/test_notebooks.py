@@ -25,14 +25,14 @@ TOC = ROOT / "_toc.yml"
 NAME_RE = re.compile(r"^\d{2}_[a-z0-9]+(_[a-z0-9]+)*\.ipynb$")
 CITE_RE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
 BIB_KEY_RE = re.compile(r"^@(?!comment|string|preamble)\w+\s*\{\s*([^,\s]+)\s*,",
-                        re.M | re.I)
+                        re.MULTILINE | re.IGNORECASE)
 IGNORE_MARKERS = ("# NBVAL_IGNORE_OUTPUT", "# NBVAL_SKIP")
 # Legitimate reasons for a cell's output to change between runs. A cell may carry an
 # nbval ignore/skip marker only if its code matches one of these.
 IGNORE_REASONS = {
     "interact": re.compile(r"\binteract(ive|_manual)?\b"),
     "widget": re.compile(r"widget|\b(Int|Float)(Range)?Slider\b|\bDropdown\b|\bPlay\b"
-                         r"|\bToggleButtons?\b|\bCheckbox\b|\bjs(d)?link\b", re.I),
+                         r"|\bToggleButtons?\b|\bCheckbox\b|\bjs(d)?link\b", re.IGNORECASE),
     "timing": re.compile(r"\btime\b|timeit|perf_counter|process_time|\bmonotonic\b"),
     "animation": re.compile(r"[Aa]nimation|to_jshtml|to_html5_video"),
 }
@@ -64,8 +64,8 @@ def toc_files(path: Path = TOC) -> set[str]:
 
 def _strip_code(markdown: str) -> str:
     """Remove fenced code blocks and ``double-backtick`` spans (examples of syntax)."""
-    markdown = re.sub(r"^(```|~~~).*?^\1", "", markdown, flags=re.S | re.M)
-    return re.sub(r"``.+?``", "", markdown, flags=re.S)
+    markdown = re.sub(r"^(```|~~~).*?^\1", "", markdown, flags=re.DOTALL | re.MULTILINE)
+    return re.sub(r"``.+?``", "", markdown, flags=re.DOTALL)
 
 
 def cited_keys(markdown: str) -> list[str]:

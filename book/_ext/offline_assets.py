@@ -33,7 +33,6 @@ import shutil
 from pathlib import Path
 
 from docutils import nodes
-
 from sphinx.application import Sphinx
 from sphinx.errors import ExtensionError
 from sphinx.util import logging
@@ -43,7 +42,7 @@ logger = logging.getLogger(__name__)
 VENDOR_DIR = "vendor"  # under _static/
 
 FONT_AWESOME_CDN = re.compile(
-    r"<link[^>]*href=[\"']https?://[^\"']*font-awesome[^\"']*[\"'][^>]*>", re.S)
+    r"<link[^>]*href=[\"']https?://[^\"']*font-awesome[^\"']*[\"'][^>]*>", re.DOTALL)
 
 # (package directory in node_modules, [paths inside it], destination under vendor/)
 # A path ending in "/" is a directory, copied recursively.

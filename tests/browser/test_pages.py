@@ -19,16 +19,18 @@ figures also get a dark-theme screenshot, where figures must sit on white).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html.parser
 import http.server
 import os
-import re
 import threading
 from pathlib import Path
+from typing import ClassVar
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[2]
 SITE = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
@@ -63,7 +65,7 @@ def _require_site():
 class _ResourceCollector(html.parser.HTMLParser):
     """Collect URLs a page *loads* (not links it merely points to)."""
 
-    LOADING = {("script", "src"), ("img", "src"), ("iframe", "src"), ("source", "src"),
+    LOADING: ClassVar = {("script", "src"), ("img", "src"), ("iframe", "src"), ("source", "src"),
                ("video", "src"), ("audio", "src"), ("embed", "src"), ("object", "data")}
 
     def __init__(self):
@@ -282,11 +284,9 @@ def test_page_renders_offline(browser, base_url, page_path):
 
         # --- widgets (rendered by @jupyter-widgets/html-manager from stored state)
         if "application/vnd.jupyter.widget-view+json" in source:
-            try:
+            with contextlib.suppress(PlaywrightTimeout):  # reported below, with counts
                 page.wait_for_function(
                     f"() => ({WIDGET_STATUS_JS})().rendered >= ({WIDGET_STATUS_JS})().views")
-            except Exception:  # noqa: BLE001 - report below with the counts
-                pass
             status = page.evaluate(WIDGET_STATUS_JS)
             if status["rendered"] < status["views"] or status["errors"]:
                 problems.append(f"widgets not rendered: {status}")
