@@ -23,8 +23,8 @@ from .ops import (  # noqa: F401  (names `import *` skips)
     atleast_1d, atleast_2d, broadcast_to, clip, concatenate, cos, cosh, cumsum, divide, dot,
     einsum, exp, expand_dims, expm1, fabs, flip, fliplr, flipud, getitem, hstack, inner, log,
     log1p, log2, log10, matmul, max, maximum, mean, min, minimum, moveaxis, multiply, negative,
-    outer, pad, power, prod, ravel, reciprocal, repeat, reshape, sin, sinh, split, sqrt, square,
-    squeeze, stack, std, subtract, sum, swapaxes, tan, tanh, tensordot, tile, transpose,
+    outer, pad, power, prod, ravel, reciprocal, repeat, reshape, sin, sinh, sort, split, sqrt,
+    square, squeeze, stack, std, subtract, sum, swapaxes, tan, tanh, tensordot, tile, transpose,
     true_divide, unbroadcast, var, vdot, vstack, where,
 )
 
@@ -47,9 +47,9 @@ def _unbox_nested(x):
     return _getval(x)
 
 
-_CONSTANT = """zeros ones empty full eye identity arange linspace logspace meshgrid
+_CONSTANT = """zeros ones empty full eye identity arange linspace logspace
 zeros_like ones_like empty_like full_like shape ndim size argmax argmin argsort argwhere nonzero
-sort unique allclose isclose array_equal isfinite isnan isinf sign floor ceil round rint trunc
+allclose isclose array_equal isfinite isnan isinf sign floor ceil round rint trunc
 greater greater_equal less less_equal equal not_equal logical_and logical_or logical_not
 logical_xor any all count_nonzero diag_indices tril_indices triu_indices indices
 result_type iscomplexobj isscalar searchsorted digitize histogram bincount""".split()

@@ -703,6 +703,16 @@ getitem = primitive(_getitem, name="getitem", saves="shapes", flops=lambda *a: 0
 getitem.defvjp(lambda g, ans, x, idx: untake(g, idx, _shape(x)))
 getitem.defjvp(lambda t, ans, x, idx: t[idx])
 
+def sort(x, axis=-1):
+    """A sorted copy: the entries permuted, so the gradient is permuted back (via getitem)."""
+    x = asarray(x)
+    if axis is None:
+        x, axis = ravel(x), 0
+    order = _np.argsort(getval(x), axis=axis)
+    index = list(_np.indices(_shape(x), sparse=True))
+    index[axis] = order
+    return x[tuple(index)]
+
 # ----------------------------------------------------------------------------------
 # Building an array from traced values
 
