@@ -1,0 +1,182 @@
+"""The softmax-gradient widget (mini_autograd/widgets/softmax.py).
+
+The computation is checked over the whole range of every control (read from the built
+widget, so the test follows the UI), at the corners of the control space, and far
+beyond the sliders (logits of +-1000); the UI must react to every control; the
+fallback must be a deterministic player.
+"""
+
+import itertools
+import math
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ipywidgets")
+pytest.importorskip("autograd")
+
+from mini_autograd.widgets import softmax as sw
+
+
+def _slider_values(slider):
+    n = round((slider.max - slider.min) / slider.step) + 1
+    values = np.linspace(slider.min, slider.max, n)
+    if type(slider).__name__ == "FloatLogSlider":
+        values = slider.base ** values
+    return values
+
+
+def _assert_sound(report):
+    """No NaN anywhere; p is a distribution; the three gradients agree and equal (p - y)/T."""
+    z, c, t = report["logits"], report["true_class"], report["temperature"]
+    for key in ("scaled", "p", "y", "p_minus_y"):
+        assert np.all(np.isfinite(report[key])), (key, report[key])
+    assert math.isfinite(report["loss"]) and report["loss"] >= 0.0
+    p = report["p"]
+    assert np.all(p >= 0) and abs(p.sum() - 1.0) < 1e-12
+    assert report["y"][c] == 1.0 and report["y"].sum() == 1.0
+    assert set(report["grad"]) == set(sw.ENGINES)
+    expected = (p - report["y"]) / t
+    # log softmax(s) = s - logsumexp(s) is only as accurate as s itself, so the engines
+    # may differ by a few ulps of max|s| (then divided by T): the conditioning, not a bug.
+    atol = 64 * np.finfo(float).eps * (1.0 + float(np.max(np.abs(report["scaled"])))) / t
+    for engine in sw.ENGINES:
+        g = report["grad"][engine]
+        assert g.shape == z.shape and np.all(np.isfinite(g)), (engine, g)
+        np.testing.assert_allclose(g, expected, rtol=1e-12, atol=atol, err_msg=engine)
+    assert report["max_discrepancy"] <= atol + 1e-12 * float(np.max(np.abs(expected)))
+    # the gradient of anything computed from softmax sums to zero (J 1 = 0)
+    assert abs(report["grad"]["autograd"].sum()) <= 4 * atol
+
+
+@pytest.fixture(scope="module")
+def ui():
+    return sw.build_widget()
+
+
+def _defaults():
+    return [sw.CONTROLS[n][3] for n in sw.LOGIT_NAMES]
+
+
+def test_sliders_match_the_control_table(ui):
+    assert list(ui.sliders) == [*sw.LOGIT_NAMES, "T"]
+    for name, (lo, hi, step, default) in sw.CONTROLS.items():
+        s = ui.sliders[name]
+        assert (s.min, s.max, s.step, s.value) == (lo, hi, step, default)
+    t = ui.sliders["T"]
+    assert (t.min, t.max, t.step) == sw.TEMPERATURE_LOG10 and t.value == sw.DEFAULT_TEMPERATURE
+    assert [v for _, v in ui.true_class.options] == list(range(sw.N_CLASSES))
+
+
+@pytest.mark.parametrize("name", sw.LOGIT_NAMES)
+@pytest.mark.parametrize("temperature", ["smallest", 1.0, "largest"])
+def test_report_over_the_whole_range_of_each_logit(ui, name, temperature):
+    t = {"smallest": 10 ** sw.TEMPERATURE_LOG10[0],
+         "largest": 10 ** sw.TEMPERATURE_LOG10[1]}.get(temperature, temperature)
+    values = _slider_values(ui.sliders[name])
+    assert values[0] == ui.sliders[name].min and values[-1] == ui.sliders[name].max
+    i = sw.LOGIT_NAMES.index(name)
+    for value in values:
+        z = _defaults()
+        z[i] = float(value)
+        _assert_sound(sw.softmax_report(z, (i + 1) % sw.N_CLASSES, t))
+
+
+@pytest.mark.parametrize("true_class", range(sw.N_CLASSES))
+def test_report_over_the_whole_temperature_range(ui, true_class):
+    values = _slider_values(ui.sliders["T"])
+    assert math.isclose(values[0], 0.01) and math.isclose(values[-1], 10.0)
+    for t in values:
+        for z in (_defaults(), [20.0, -20.0, 20.0, -20.0], [-20.0] * 4):
+            _assert_sound(sw.softmax_report(z, true_class, float(t)))
+
+
+def test_report_at_the_corners_of_the_controls():
+    ends = (-20.0, 0.0, 20.0)
+    for combo in itertools.product(ends, repeat=sw.N_CLASSES):
+        for t in (0.01, 1.0, 10.0):
+            for c in range(sw.N_CLASSES):
+                _assert_sound(sw.softmax_report(combo, c, t))
+
+
+@pytest.mark.parametrize("z", [[1000.0, -1000.0, 0.0, 5.0], [-1000.0] * 4, [1000.0] * 4,
+                               [1000.0, 1000.0, -1000.0, -1000.0]])
+@pytest.mark.parametrize("t", [0.01, 1.0, 10.0])
+def test_report_far_beyond_the_sliders(z, t):
+    for c in range(4):
+        r = sw.softmax_report(z, c, t)
+        _assert_sound(r)
+        assert not r["naive_finite"] or max(z) / t < sw.EXP_OVERFLOW
+
+
+def test_report_values_by_hand():
+    # equal logits: p uniform, loss log 4, gradient (1/4 - y) / T
+    r = sw.softmax_report([0.0, 0.0, 0.0, 0.0], 2, 0.5)
+    np.testing.assert_allclose(r["p"], 0.25)
+    assert math.isclose(r["loss"], math.log(4.0))
+    np.testing.assert_allclose(r["grad"]["autograd"], [0.5, 0.5, -1.5, 0.5])
+    # adding a constant to every logit changes nothing
+    a, b = sw.softmax_report([2.0, 1.0, 0.1, -1.0]), sw.softmax_report([12.0, 11.0, 10.1, 9.0])
+    np.testing.assert_allclose(a["p"], b["p"], rtol=1e-12)
+    np.testing.assert_allclose(a["grad"]["mini_autograd"], b["grad"]["mini_autograd"],
+                               rtol=1e-12, atol=1e-15)
+    assert r["naive_finite"] and not sw.softmax_report([800.0, 0, 0, 0])["naive_finite"]
+
+
+def test_report_rejects_bad_input():
+    with pytest.raises(ValueError, match="true_class must be an integer"):
+        sw.softmax_report([1.0, 2.0], 2)
+    with pytest.raises(ValueError, match="temperature must be a positive"):
+        sw.softmax_report([1.0, 2.0], 0, 0.0)
+    with pytest.raises(ValueError, match="1-D array of at least 2"):
+        sw.softmax_report([[1.0, 2.0]], 0)
+    with pytest.raises(ValueError, match="finite"):
+        sw.softmax_report([1.0, np.inf], 0)
+
+
+def test_moving_a_control_updates_the_panel(ui):
+    before = ui.panel.value
+    assert "Gradient of L" in before and "all three agree" in before
+    ui.sliders["z1"].value = 5.0
+    after = ui.panel.value
+    assert after != before and "all three agree" in after
+    z = [ui.sliders[n].value for n in sw.LOGIT_NAMES]
+    r = sw.softmax_report(z, ui.true_class.value, ui.sliders["T"].value)
+    assert f"{r['loss']:.4f}" in after
+    ui.true_class.value = 3
+    assert "3 (true)" in ui.panel.value and ui.panel.value != after
+    for name, slider in ui.sliders.items():  # every control, to both ends
+        for value in (slider.min, slider.max):
+            slider.value = slider.base ** value if name == "T" else value
+            assert "all three agree" in ui.panel.value, (name, value)
+    for c in range(sw.N_CLASSES):
+        ui.true_class.value = c
+        assert f"{c} (true)" in ui.panel.value and "all three agree" in ui.panel.value
+    ui.sliders["T"].value = 0.01  # z/T = 20/0.01 = 2000: the naive formula overflows
+    assert "gives inf/nan here" in ui.panel.value and "all three agree" in ui.panel.value
+
+
+def test_widget_html_has_no_tex():
+    html = sw.report_html(sw.softmax_report([0.3, -1.0, 2.0, 0.0], 1, 2.0))
+    for tex in ("$", "\\frac", "\\partial", "\\("):
+        assert tex not in html
+
+
+def test_widget_rejects_bad_start_values():
+    with pytest.raises(ValueError, match="4 logit sliders"):
+        sw.build_widget(logits=[1.0, 2.0])
+
+
+@pytest.mark.parametrize("sweep", ["z0", "T"])
+def test_fallback_is_a_deterministic_player(sweep):
+    a = sw.build_fallback(sweep=sweep, n_frames=3, name="t").data
+    b = sw.build_fallback(sweep=sweep, n_frames=3, name="t").data
+    assert a == b
+    assert 'type="range" class="anim-slider"' in a  # the scrub slider
+    assert a.count("data:image/png;base64,") == 3
+    assert "_anim_slidert_0" in a  # ids made from name, not random
+
+
+def test_fallback_rejects_unknown_sweep():
+    with pytest.raises(ValueError, match="sweep must be one of"):
+        sw.build_fallback(sweep="w")
