@@ -1,0 +1,213 @@
+"""The convolution-flip widget of chapter 4 (mini_autograd/widgets/convolution.py).
+
+The contribution lists are checked against the real Jacobian of ``nn.conv1d`` (computed
+by ``mini_autograd.jacobian``) for every position, stride and padding the widget
+offers and for a wider grid of sizes; the two layouts must agree with the lists; the
+widget must react to every control; the fallback must be a deterministic player.
+"""
+
+import itertools
+
+import numpy as np
+import pytest
+
+pytest.importorskip("ipywidgets")
+pytest.importorskip("matplotlib")
+
+from mini_autograd import jacobian, nn
+from mini_autograd.widgets import convolution as cv
+
+
+def _conv_jacobian(n_in, k, stride, padding):
+    """Jacobian of y = conv1d(x, w) with respect to x, with distinct nonzero weights."""
+    w = 1.0 + np.arange(k) * 0.75        # 1.0, 1.75, 2.5, ...: no weight is 0 or repeated
+    x = np.linspace(-1.0, 1.0, n_in)
+    J = jacobian(lambda x: nn.conv1d(x, w, stride=stride, padding=padding))(x)
+    return np.asarray(J), w
+
+
+def _check_against_jacobian(n_in, k, stride, padding):
+    J, w = _conv_jacobian(n_in, k, stride, padding)
+    n_out = cv.output_length(n_in, k, stride, padding)
+    assert J.shape == (n_out, n_in)
+    # forward: row i of J holds w_m at column t for each listed pair, zeros elsewhere
+    for i in range(n_out):
+        pairs = cv.forward_contributions(n_in, k, i, stride, padding)
+        expected = np.zeros(n_in)
+        for t, m in pairs:
+            expected[t] = w[m]
+        np.testing.assert_array_equal(J[i], expected, err_msg=f"row {i}")
+        assert len({t for t, _ in pairs}) == len(pairs)
+    # backward: column j of J (row j of J^T, which maps ybar to xbar) likewise
+    for j in range(n_in):
+        pairs = cv.backward_contributions(n_in, k, j, stride, padding)
+        expected = np.zeros(n_out)
+        for i, m in pairs:
+            expected[i] = w[m]
+        np.testing.assert_array_equal(J[:, j], expected, err_msg=f"column {j}")
+        outs = [i for i, _ in pairs]
+        ms = [m for _, m in pairs]
+        assert outs == sorted(outs) and ms == sorted(ms, reverse=True)  # the flip
+
+
+@pytest.mark.parametrize("stride", range(cv.CONTROLS["stride"][0], cv.CONTROLS["stride"][1] + 1))
+@pytest.mark.parametrize("padding",
+                         range(cv.CONTROLS["padding"][0], cv.CONTROLS["padding"][1] + 1))
+def test_widget_range_against_the_jacobian(stride, padding):
+    _check_against_jacobian(cv.N_IN, cv.K, stride, padding)
+
+
+@pytest.mark.parametrize("n_in, k", [(1, 1), (2, 2), (4, 1), (5, 2), (6, 4), (9, 3), (8, 5)])
+@pytest.mark.parametrize("stride", [1, 2, 3, 4])
+@pytest.mark.parametrize("padding", [0, 1, 2, 3])
+def test_other_sizes_against_the_jacobian(n_in, k, stride, padding):
+    if n_in + 2 * padding < k:
+        with pytest.raises(ValueError, match="does not fit"):
+            cv.output_length(n_in, k, stride, padding)
+        return
+    _check_against_jacobian(n_in, k, stride, padding)
+
+
+def test_include_padding_lists_the_whole_window():
+    pairs = cv.forward_contributions(5, 3, 0, stride=1, padding=2, include_padding=True)
+    assert pairs == [(-2, 0), (-1, 1), (0, 2)]
+    assert cv.forward_contributions(5, 3, 0, stride=1, padding=2) == [(0, 2)]
+
+
+@pytest.mark.parametrize("stride, padding", list(itertools.product(range(1, 4), range(0, 3))))
+def test_layouts_agree_with_the_contributions(stride, padding):
+    n_in, k = cv.N_IN, cv.K
+    n_out = cv.output_length(n_in, k, stride, padding)
+    for i in range(n_out):
+        lay = cv.forward_layout(n_in, k, i, stride, padding)
+        assert len(lay["row"]) == n_in + 2 * padding and lay["kernel"] == list(range(k))
+        window = [(lay["row"][lay["start"] + r], m) for r, m in enumerate(lay["kernel"])]
+        pairs = [(t, m) for (kind, t), m in window if kind == "input"]
+        assert pairs == cv.forward_contributions(n_in, k, i, stride, padding)
+    for j in range(n_in):
+        lay = cv.backward_layout(n_in, k, j, stride, padding)
+        row = lay["row"]
+        assert len(row) == n_in + 2 * padding + k - 1
+        assert [i for kind, i in row if kind == "error"] == list(range(n_out))
+        assert lay["kernel"] == list(range(k - 1, -1, -1))  # drawn flipped
+        window = [(row[lay["start"] + r], m) for r, m in enumerate(lay["kernel"])]
+        pairs = [(i, m) for (kind, i), m in window if kind == "error"]
+        assert pairs == cv.backward_contributions(n_in, k, j, stride, padding)
+        assert [t for _, t in lay["result"] if t is not None] == list(range(n_in))
+
+
+def test_formula_text():
+    assert cv.formula_text("forward", 2, 7, 3, 1, 1) == "y₂ = x₁·w₀ + x₂·w₁ + x₃·w₂"
+    assert cv.formula_text("backward", 3, 7, 3, 1, 1) == "∂L/∂x₃ = ȳ₂·w₂ + ȳ₃·w₁ + ȳ₄·w₀"
+    assert cv.formula_text("backward", 4, 7, 3, 2, 1) == "∂L/∂x₄ = ȳ₂·w₁"
+    # an input no window reaches gets no gradient
+    assert cv.backward_contributions(6, 3, 5, stride=2) == []
+    assert cv.formula_text("backward", 5, 6, 3, 2, 0) == "∂L/∂x₅ = 0"
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda: cv.output_length(2, 3), "does not fit"),
+    (lambda: cv.output_length(5, 3, stride=0), "stride must be an integer >= 1"),
+    (lambda: cv.forward_contributions(7, 3, 5), r"output index must be an integer in \[0, 5\)"),
+    (lambda: cv.backward_contributions(7, 3, -1), r"input index must be an integer in \[0, 7\)"),
+    (lambda: cv.contributions("sideways", 0, 7, 3), "mode must be one of"),
+    (lambda: cv.build_widget(stride=4), r"stride must lie in \[1, 3\]"),
+])
+def test_bad_input_is_named(call, match):
+    with pytest.raises(ValueError, match=match):
+        call()
+
+
+@pytest.fixture(scope="module")
+def ui():
+    return cv.build_widget()
+
+
+def test_widget_controls_match_the_table(ui):
+    for name in ("stride", "padding"):
+        lo, hi, default = cv.CONTROLS[name]
+        slider = getattr(ui, name)
+        assert (slider.min, slider.max, slider.value) == (lo, hi, default)
+    assert list(ui.mode.options) == list(cv.MODES) and ui.mode.value == "forward"
+    assert ui.position.max == cv.output_length(cv.N_IN, cv.K, 1, 1) - 1
+
+
+def test_moving_the_controls_updates_the_picture(ui):
+    image, caption = bytes(ui.image.value), ui.caption.value
+    assert image.startswith(b"\x89PNG") and "y₀ =" in caption
+    ui.position.value = 2
+    assert bytes(ui.image.value) != image and "y₂ = x₁·w₀ + x₂·w₁ + x₃·w₂" in ui.caption.value
+    before = bytes(ui.image.value)
+    ui.mode.value = "backward"
+    assert bytes(ui.image.value) != before and "∂L/∂x₂ =" in ui.caption.value
+    assert ui.position.max == cv.N_IN - 1 and ui.position.description == "input j"
+
+
+def test_every_setting_of_every_control(monkeypatch):
+    """Drive the real widget through every mode, stride, padding and position.
+
+    The PNG encoder is swapped for a stand-in that records what it was asked to draw
+    (the drawing itself is tested on every setting below; encoding 150 PNGs is slow).
+    """
+    calls = []
+
+    def fake_png(mode, position, n_in, k, stride, padding, dpi=72, fig=None):
+        calls.append((mode, position, stride, padding))
+        return repr(calls[-1]).encode()
+
+    monkeypatch.setattr(cv, "render_png", fake_png)
+    ui = cv.build_widget()
+    for mode in cv.MODES:
+        ui.mode.value = mode
+        for s in range(ui.stride.min, ui.stride.max + 1):
+            ui.stride.value = s
+            for p in range(ui.padding.min, ui.padding.max + 1):
+                ui.padding.value = p
+                n = cv.positions(mode, cv.N_IN, cv.K, s, p)
+                assert ui.position.max == n - 1, (mode, s, p)
+                for pos in range(ui.position.min, ui.position.max + 1):
+                    ui.position.value = pos
+                    assert calls[-1] == (mode, pos, s, p)
+                    assert bytes(ui.image.value) == repr(calls[-1]).encode()
+                    text = cv.formula_text(mode, pos, cv.N_IN, cv.K, s, p)
+                    assert text in ui.caption.value
+
+
+@pytest.mark.parametrize("mode", cv.MODES)
+def test_drawing_every_setting(mode):
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    matplotlib.use("Agg")
+    ax = Figure().add_subplot()
+    for s in range(cv.CONTROLS["stride"][0], cv.CONTROLS["stride"][1] + 1):
+        for p in range(cv.CONTROLS["padding"][0], cv.CONTROLS["padding"][1] + 1):
+            for pos in range(cv.positions(mode, cv.N_IN, cv.K, s, p)):
+                cv.draw(ax, mode, pos, cv.N_IN, cv.K, s, p)
+                texts = [t.get_text() for t in ax.texts]
+                assert any(cv.formula_text(mode, pos, cv.N_IN, cv.K, s, p).split(" = ")[-1]
+                           in t for t in texts), (mode, s, p, pos)
+    # and a few real PNGs, the kernel drawn flipped in the backward pass
+    png = cv.render_png(mode, 2, stride=2, padding=1, dpi=30)
+    assert png.startswith(b"\x89PNG")
+    kernel_row = [t.get_text() for t in ax.texts if t.get_text().startswith("w")]
+    expected = ["w₀", "w₁", "w₂"] if mode == "forward" else ["w₂", "w₁", "w₀"]
+    assert kernel_row == expected
+
+
+def test_widget_html_has_no_tex(ui):
+    for mode in cv.MODES:
+        ui.mode.value = mode
+        for tex in ("$", "\\bar", "\\partial", "\\("):
+            assert tex not in ui.caption.value
+
+
+def test_fallback_is_a_deterministic_player():
+    a = cv.build_fallback(n_in=4, k=2, stride=2, padding=0, dpi=30, name="t").data
+    b = cv.build_fallback(n_in=4, k=2, stride=2, padding=0, dpi=30, name="t").data
+    assert a == b
+    assert 'type="range" class="anim-slider"' in a  # the scrub slider
+    frames = cv.fallback_frames(n_in=4, k=2, stride=2, padding=0)
+    assert frames == [("forward", 0), ("forward", 1)] + [("backward", j) for j in range(4)]
+    assert a.count("data:image/png;base64,") == len(frames)
+    assert "_anim_slidert_0" in a  # ids made from name, not random
