@@ -166,13 +166,15 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
 def _array_function(self, func, types, args, kwargs):
     from .. import numpy as mnp
 
-    target = getattr(mnp, func.__name__, None)
-    if target is not None and target is not func:
+    # numpy.linalg.norm -> mini_autograd.numpy.linalg.norm; numpy.fft.fft -> none (not fft)
+    ours = {"numpy": mnp, "numpy.linalg": mnp.linalg}.get(func.__module__)
+    target = getattr(ours, func.__name__, None) if ours is not None else None
+    if callable(target) and target is not func:
         return target(*args, **kwargs)  # differentiable, constant-valued, or a guard that explains
     raise TypeError(
-        f"numpy.{func.__name__} was called on a traced value and mini_autograd.numpy has no "
-        f"differentiable {func.__name__}. Import numpy as `import mini_autograd.numpy as np` "
-        "and use one of its functions, or compose it from them."
+        f"{func.__module__}.{func.__name__} was called on a traced value and mini_autograd.numpy "
+        f"has no differentiable {func.__name__}. Import numpy as `import mini_autograd.numpy as "
+        "np` and use one of its functions, or compose it from them."
     )
 
 

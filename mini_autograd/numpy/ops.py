@@ -11,6 +11,7 @@ four entries of ``g``.  ``unbroadcast`` does that summing; every binary rule end
 """
 
 import builtins as _builtins
+import functools as _functools
 
 import numpy as _np
 
@@ -38,6 +39,25 @@ def unbroadcast(g, shape):
     return g
 
 
+def _naming_shapes(fun, name):
+    """``fun``, with NumPy's shape errors re-raised naming the operation and every shape.
+
+    NumPy says "operands could not be broadcast together with shapes (3,) (5,)" without
+    saying which operation, and its matmul error gives neither shape.
+    """
+
+    @_functools.wraps(fun)
+    def checked(*args, **kwargs):
+        try:
+            return fun(*args, **kwargs)
+        except ValueError as e:
+            shapes = " and ".join(str(_np.shape(a)) for a in args if not isinstance(a, str))
+            raise ValueError(f"{name}: arguments of shapes {shapes} do not fit together "
+                             f"(NumPy: {e})") from e
+
+    return checked
+
+
 def _as_axes(axis, ndim):
     if axis is None:
         return tuple(range(ndim))
@@ -62,25 +82,25 @@ def _restore_reduced(g, x_shape, axis, keepdims):
 # ----------------------------------------------------------------------------------
 # Elementwise arithmetic
 
-add = primitive(_np.add, name="add", saves="shapes")
+add = primitive(_naming_shapes(_np.add, "add"), name="add", saves="shapes")
 add.defvjp(lambda g, ans, x, y: unbroadcast(g, _shape(x)),
            lambda g, ans, x, y: unbroadcast(g, _shape(y)))
 add.defjvp(lambda t, ans, x, y: broadcast_to(t, _shape(ans)),
            lambda t, ans, x, y: broadcast_to(t, _shape(ans)))
 
-subtract = primitive(_np.subtract, name="subtract", saves="shapes")
+subtract = primitive(_naming_shapes(_np.subtract, "subtract"), name="subtract", saves="shapes")
 subtract.defvjp(lambda g, ans, x, y: unbroadcast(g, _shape(x)),
                 lambda g, ans, x, y: unbroadcast(-g, _shape(y)))
 subtract.defjvp(lambda t, ans, x, y: broadcast_to(t, _shape(ans)),
                 lambda t, ans, x, y: broadcast_to(-t, _shape(ans)))
 
-multiply = primitive(_np.multiply, name="multiply", saves="args")
+multiply = primitive(_naming_shapes(_np.multiply, "multiply"), name="multiply", saves="args")
 multiply.defvjp(lambda g, ans, x, y: unbroadcast(g * y, _shape(x)),
                 lambda g, ans, x, y: unbroadcast(x * g, _shape(y)))
 multiply.defjvp(lambda t, ans, x, y: broadcast_to(t * y, _shape(ans)),
                 lambda t, ans, x, y: broadcast_to(x * t, _shape(ans)))
 
-divide = primitive(_np.divide, name="divide", saves="args")
+divide = primitive(_naming_shapes(_np.divide, "divide"), name="divide", saves="args")
 divide.defvjp(lambda g, ans, x, y: unbroadcast(g / y, _shape(x)),
               lambda g, ans, x, y: unbroadcast(-g * x / y**2, _shape(y)))
 divide.defjvp(lambda t, ans, x, y: broadcast_to(t / y, _shape(ans)),
@@ -106,7 +126,7 @@ def _replace_zero(x, val):
     return where(getval(x) == 0, val, x)
 
 
-power = primitive(_np.power, name="power")
+power = primitive(_naming_shapes(_np.power, "power"), name="power")
 power.defvjp(_power_dx, _power_dy)
 power.defjvp(lambda t, ans, x, y: broadcast_to(t * y * x ** _exponent_less_one(y), _shape(ans)),
              lambda t, ans, x, y: broadcast_to(t * log(_replace_zero(x, 1.0)) * ans, _shape(ans)))
@@ -122,13 +142,13 @@ def _balanced_eq(x, z, y):
     return (x == z) / (1.0 + (x == y))
 
 
-maximum = primitive(_np.maximum, name="maximum")
+maximum = primitive(_naming_shapes(_np.maximum, "maximum"), name="maximum")
 maximum.defvjp(lambda g, ans, x, y: unbroadcast(g * _balanced_eq(x, ans, y), _shape(x)),
                lambda g, ans, x, y: unbroadcast(g * _balanced_eq(y, ans, x), _shape(y)))
 maximum.defjvp(lambda t, ans, x, y: broadcast_to(t * _balanced_eq(x, ans, y), _shape(ans)),
                lambda t, ans, x, y: broadcast_to(t * _balanced_eq(y, ans, x), _shape(ans)))
 
-minimum = primitive(_np.minimum, name="minimum")
+minimum = primitive(_naming_shapes(_np.minimum, "minimum"), name="minimum")
 minimum.defvjp(lambda g, ans, x, y: unbroadcast(g * _balanced_eq(x, ans, y), _shape(x)),
                lambda g, ans, x, y: unbroadcast(g * _balanced_eq(y, ans, x), _shape(y)))
 minimum.defjvp(lambda t, ans, x, y: broadcast_to(t * _balanced_eq(x, ans, y), _shape(ans)),
@@ -197,7 +217,7 @@ clip = primitive(_np.clip, name="clip")
 clip.defvjp(lambda g, ans, x, a_min=None, a_max=None: g * _clip_mask(ans, a_min, a_max))
 clip.defjvp(lambda t, ans, x, a_min=None, a_max=None: t * _clip_mask(ans, a_min, a_max))
 
-where = primitive(_np.where, name="where", saves="shapes")
+where = primitive(_naming_shapes(_np.where, "where"), name="where", saves="shapes")
 where.defvjp(None,
              lambda g, ans, c, x, y: unbroadcast(where(c, g, 0.0), _shape(x)),
              lambda g, ans, c, x, y: unbroadcast(where(c, 0.0, g), _shape(y)))
@@ -331,7 +351,8 @@ def _matmul_flops(ans, x, y):
     return 2 * _np.size(ans) * _np.shape(getval(x))[-1]
 
 
-matmul = primitive(_np.matmul, name="matmul", saves="args", flops=_matmul_flops)
+matmul = primitive(_naming_shapes(_np.matmul, "matmul"), name="matmul", saves="args",
+                   flops=_matmul_flops)
 matmul.defvjp(_matmul_vjp_x, _matmul_vjp_y)
 matmul.defjvp(lambda t, ans, x, y: matmul(t, y), lambda t, ans, x, y: matmul(x, t))
 
@@ -458,7 +479,8 @@ def _einsum(subscripts, *operands):
     return _np.einsum(subscripts, *operands, optimize=len(operands) > 2)
 
 
-einsum = primitive(_einsum, name="einsum", saves="args", flops=_einsum_flops)
+einsum = primitive(_naming_shapes(_einsum, "einsum"), name="einsum", saves="args",
+                   flops=_einsum_flops)
 einsum.defvjp_argnum(_einsum_vjp)
 einsum.defjvp_argnum(_einsum_jvp)
 
