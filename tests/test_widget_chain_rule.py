@@ -110,7 +110,7 @@ def test_moving_a_slider_updates_the_table(ui):
     # the table shows the numbers of the new setting
     r = cr.chain_rule_report(-1.5, (ui.sliders["u1"].value, ui.sliders["u2"].value),
                              cr.FIXED["b"], (ui.sliders["v1"].value, ui.sliders["v2"].value))
-    assert f"{r['forward']['y_hat'] + 0.0:+.4f}" in after
+    assert cr._num(r["forward"]["y_hat"]) in after
     for name, slider in ui.sliders.items():  # every slider, to both ends
         for value in (slider.min, slider.max):
             slider.value = value

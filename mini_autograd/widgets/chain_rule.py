@@ -155,7 +155,7 @@ _OFF = " color: #9ca3af;"
 
 
 def _num(value):
-    return f"{value + 0.0:+.4f}"  # + 0.0 turns -0.0 into 0.0
+    return f"{value + 0.0:+.3f}"  # + 0.0 turns -0.0 into 0.0
 
 
 def _table(header, rows):
@@ -178,13 +178,12 @@ def report_html(report):
     for p in report["paths"]:
         j = p["unit"]
         state = "on" if p["active"] else "off"
-        path_rows.append(([f"x → z{j} → h{j} → ŷ → L  (unit {j} {state})",
+        path_rows.append(([f"unit {j} ({state})",
                            *map(_num, p["factors"]), _num(p["product"])],
                           "" if p["active"] else _OFF))
     total = sum(p["product"] for p in report["paths"])
-    path_rows.append((["sum over paths = ∂L/∂x", "", "", "", "", _num(total)],
-                      " font-weight: bold;"))
-    paths = _table(["path", "∂L/∂ŷ", "∂ŷ/∂hⱼ", "∂hⱼ/∂zⱼ", "∂zⱼ/∂x", "product"], path_rows)
+    path_rows.append((["sum = ∂L/∂x", "", "", "", "", _num(total)], " font-weight: bold;"))
+    paths = _table(["path via", "∂L/∂ŷ", "∂ŷ/∂hⱼ", "∂hⱼ/∂zⱼ", "∂zⱼ/∂x", "product"], path_rows)
     g = report["gradients"]
     grad_rows = [([f"∂L/∂{_PRETTY[n]}", *(_num(g[e][n]) for e in ENGINES)], "")
                  for n in GRAD_NAMES]
@@ -193,7 +192,7 @@ def report_html(report):
                else f"DISAGREE by {report['max_discrepancy']:.2e}")
     return (f'<div style="{_STYLE}">'
             f"<b>Forward pass</b>{forward}"
-            f"<b>Local derivatives along each path from x to L</b>{paths}"
+            f"<b>Local derivatives on the paths x → zⱼ → hⱼ → ŷ → L</b>{paths}"
             f"<b>Gradients</b> ({verdict}, largest difference "
             f"{report['max_discrepancy']:.1e}){grads}</div>")
 
@@ -201,7 +200,7 @@ def report_html(report):
 # ------------------------------------------------------------------------ live widget
 
 def chain_rule_widget(b=FIXED["b"], c=FIXED["c"], y=FIXED["y"], **initial):
-    """Sliders for x, u1, u2, v1, v2 and a table recomputed whenever one moves.
+    """Sliders for x, u1, u2, v1, v2 above a table recomputed whenever one moves.
 
     ``initial`` overrides slider start values (e.g. ``x=0.3``).  The returned VBox has
     two extra attributes for programmatic use: ``sliders`` (name -> FloatSlider) and
@@ -218,7 +217,7 @@ def chain_rule_widget(b=FIXED["b"], c=FIXED["c"], y=FIXED["y"], **initial):
         sliders[name] = widgets.FloatSlider(
             value=float(initial.get(name, default)), min=lo, max=hi, step=step,
             description=_PRETTY.get(name, name), continuous_update=True,
-            readout_format=".1f", layout=widgets.Layout(width="320px"))
+            readout_format=".1f", layout=widgets.Layout(width="300px"))
     table = widgets.HTML()
 
     def update(_change=None):
@@ -229,10 +228,10 @@ def chain_rule_widget(b=FIXED["b"], c=FIXED["c"], y=FIXED["y"], **initial):
     for w in sliders.values():
         w.observe(update, names="value")
     update()
-    controls = widgets.VBox([widgets.HTML(
-        f"<small>fixed: b = ({b[0]:g}, {b[1]:g}), c = {c:g}, target y = {y:g}</small>"),
-        *sliders.values()])
-    box = widgets.HBox([controls, table])
+    fixed = widgets.HTML(f"<small>fixed: b = ({b[0]:g}, {b[1]:g}), c = {c:g}, "
+                         f"target y = {y:g}</small>")
+    # stacked, not side by side: the book's text column is narrow
+    box = widgets.VBox([*sliders.values(), fixed, table])
     box.sliders = sliders
     box.table = table
     return box
