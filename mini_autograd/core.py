@@ -23,22 +23,21 @@ from .tree import tree_flatten
 
 
 def _check_differentiable_input(value, what):
+    """Refuse inputs whose derivative is meaningless here, saying what to pass instead."""
     if isinstance(value, Box):
         return
-    dtype = _np.result_type(value) if not isinstance(value, (bool, int, float, complex)) else type(value)
-    if dtype is bool or dtype is int or (
-        isinstance(dtype, _np.dtype) and dtype.kind in "biu"
-    ):
+    kind = _np.result_type(value).kind if not isinstance(value, bool) else "b"
+    if kind in "biu":
         raise TypeError(
-            f"{what} has integer or boolean type ({getattr(dtype, 'name', dtype.__name__)}); "
-            f"derivatives need floating-point inputs. Pass a float instead, e.g. 3.0 "
-            f"instead of 3, or x.astype(float)."
+            f"{what} has integer or boolean type ({_np.result_type(value).name}); derivatives "
+            f"need floating-point inputs. Pass a float instead, e.g. 3.0 instead of 3, or "
+            f"x.astype(float)."
         )
-    if isinstance(dtype, _np.dtype) and dtype.kind == "c" or dtype is complex:
+    if kind == "c":
         raise TypeError(f"{what} is complex; mini_autograd differentiates real floats only.")
-    if isinstance(dtype, _np.dtype) and dtype.kind not in "f":
+    if kind != "f":
         raise TypeError(
-            f"{what} has dtype {dtype}, which cannot be differentiated; "
+            f"{what} has dtype {_np.result_type(value)}, which cannot be differentiated; "
             f"pass a float, a float array, or a list/tuple/dict of them."
         )
 
