@@ -102,18 +102,21 @@ def _arg_names(fun, n):
 
 
 def _fmt(x):
-    x = _np.asarray(x)
+    x = _np.asarray(x, dtype=float) + 0.0  # + 0.0 turns -0.0 into 0.0
     if x.size == 1:
         return f"{float(x.reshape(())):.3g}"
     if x.size <= 3:
-        return "[" + ", ".join(f"{v:.2g}" for v in x.ravel()) + "]"
+        return "[" + ", ".join(f"{v + 0.0:.2g}" for v in x.ravel()) + "]"
     return f"|·|={_np.linalg.norm(x):.3g}"
 
 
-def draw_graph(graph, ax=None, show_values=False, show_grads=False, labels=None):
+def draw_graph(graph, ax=None, show_values=False, show_grads=False, labels=None,
+               max_columns=None):
     """Draw ``graph`` left to right; returns the matplotlib Figure.
 
     ``labels`` may map node indices to names (e.g. ``{3: "z1"}``) shown above the op.
+    ``max_columns`` wraps a long graph into several rows of at most that many columns
+    (read each row left to right, then the next row), so it fits a narrow page.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
@@ -122,17 +125,22 @@ def draw_graph(graph, ax=None, show_values=False, show_grads=False, labels=None)
     by_depth = {}
     for node in graph.nodes:
         by_depth.setdefault(node.depth, []).append(node)
-    max_depth = max(by_depth) - min(by_depth)
+    first = min(by_depth)
+    columns = max(by_depth) - first + 1
+    per_row = columns if not max_columns else min(max_columns, columns)
+    rows = -(-columns // per_row)
     tallest = max(len(v) for v in by_depth.values())
+    band = tallest + 0.9  # vertical space taken by one row of the wrapped layout
     if ax is None:
-        fig, ax = plt.subplots(figsize=(max(6, 1.9 * (max_depth + 1)), max(2.4, 1.2 * tallest)),
+        fig, ax = plt.subplots(figsize=(max(6, 1.9 * per_row), max(2.4, 1.2 * tallest * rows)),
                                facecolor="white")
     else:
         fig = ax.figure
     pos = {}
     for depth, nodes in by_depth.items():
+        row, col = divmod(depth - first, per_row)
         for k, node in enumerate(nodes):
-            pos[node.index] = (depth * 2.4, (len(nodes) - 1) / 2 - k)
+            pos[node.index] = (col * 2.4, (len(nodes) - 1) / 2 - k - row * band)
     for node in graph.nodes:
         for p in node.parents:
             (x0, y0), (x1, y1) = pos[p], pos[node.index]

@@ -111,3 +111,20 @@ def test_conv_shape_errors_are_clear():
         nn.conv2d(onp.ones((1, 3, 5, 5)), onp.ones((2, 2, 3, 3)))
     with pytest.raises(ValueError, match="does not fit"):
         nn.conv2d(onp.ones((4, 4)), onp.ones((5, 5)))
+
+
+def test_draw_graph_wraps_long_graphs_into_rows():
+    def chain(x):
+        for _ in range(9):
+            x = np.sin(x)
+        return x
+
+    g = trace_graph(chain, 0.3)
+    flat = draw_graph(g)
+    wrapped = draw_graph(g, max_columns=4)
+    width = lambda fig: fig.axes[0].get_xlim()[1] - fig.axes[0].get_xlim()[0]  # noqa: E731
+    height = lambda fig: fig.axes[0].get_ylim()[1] - fig.axes[0].get_ylim()[0]  # noqa: E731
+    assert width(wrapped) < width(flat) / 2
+    assert height(wrapped) > 2 * height(flat)
+    assert "-0" not in " ".join(t.get_text() for t in draw_graph(
+        trace_graph(lambda x: x * 0.0 - 0.0, -1.0), show_values=True).axes[0].texts)
