@@ -207,7 +207,7 @@ def draw(ax, mode, position, n_in=N_IN, k=K, stride=1, padding=0):
     width = n_in + 2 * padding + k - 1  # the longest row (the backward one)
     ax.clear()
     ax.set_xlim(-4.3, width - 0.45)
-    ax.set_ylim(-0.5, 3.2)
+    ax.set_ylim(-0.8, 3.2)
     ax.set_aspect("equal")
     ax.axis("off")
     y_top, y_ker, y_bot = 2.0, 1.0, 0.0
@@ -239,7 +239,7 @@ def draw(ax, mode, position, n_in=N_IN, k=K, stride=1, padding=0):
             _cell(ax, col, y_bot, f"y{_sub(o)}", _C["res"] if hot else _C["cell"],
                   _C["err_edge"] if hot else _C["edge"], lw=1.8 if hot else 1.0)
         title = (f"forward:  {formula_text(mode, position, n_in, k, stride, padding)}"
-                 f"      (kernel in order: w₀ … w{_sub(k - 1)})")
+                 f"    (kernel in order: w₀ … w{_sub(k - 1)})")
     else:
         lay = backward_layout(n_in, k, position, stride, padding)
         used = {i for i, _ in pairs}
@@ -275,18 +275,18 @@ def draw(ax, mode, position, n_in=N_IN, k=K, stride=1, padding=0):
                       _C["err_edge"] if hot else _C["edge"], lw=1.8 if hot else 1.0)
         rhs = formula_text(mode, position, n_in, k, stride, padding).split(" = ", 1)[1]
         title = (f"backward:  x̄{_sub(position)} = ∂L/∂x{_sub(position)} = {rhs}"
-                 f"      (kernel FLIPPED: w{_sub(k - 1)} … w₀)")
+                 f"    (kernel FLIPPED: w{_sub(k - 1)} … w₀)")
     for y, text in zip((y_top, y_ker, y_bot), labels):
         ax.text(-0.6, y, text, ha="right", va="center", fontsize=9, color="#374151",
                 linespacing=1.0)
     ax.text(-4.2, 2.85, title, ha="left", va="center", fontsize=11, color=_C["ink"])
-    ax.text(width - 0.5, 2.85, f"stride {stride}, padding {padding}", ha="right",
+    ax.text(-4.2, -0.62, f"stride {stride}, padding {padding}", ha="left",
             va="center", fontsize=9, color="#4b5563")
 
 
 def _figsize(n_in, k, padding):
     width = n_in + 2 * padding + k - 1 + 3.85
-    return (0.46 * width, 0.46 * 3.7)
+    return (0.46 * width, 0.46 * 4.0)
 
 
 def _figure(n_in, k, padding):
@@ -297,7 +297,7 @@ def _figure(n_in, k, padding):
     return fig
 
 
-def render_png(mode, position, n_in=N_IN, k=K, stride=1, padding=0, dpi=72, fig=None):
+def render_png(mode, position, n_in=N_IN, k=K, stride=1, padding=0, dpi=90, fig=None):
     """The picture as PNG bytes (no pyplot state involved).
 
     Pass a ``fig`` made by an earlier call's ``_figure`` to redraw it in place: reusing
@@ -314,7 +314,7 @@ def render_png(mode, position, n_in=N_IN, k=K, stride=1, padding=0, dpi=72, fig=
 # ------------------------------------------------------------------------ live widget
 
 def build_widget(n_in=N_IN, k=K, mode="forward", position=0, stride=CONTROLS["stride"][2],
-                 padding=CONTROLS["padding"][2], dpi=72):
+                 padding=CONTROLS["padding"][2], dpi=90):
     """A forward/backward toggle, sliders for position, stride and padding, and the picture.
 
     The returned VBox has attributes for programmatic use: ``mode`` (ToggleButtons),
@@ -383,7 +383,7 @@ def fallback_frames(n_in=N_IN, k=K, stride=1, padding=0):
             + [("backward", j) for j in range(n_in)])
 
 
-def build_fallback(n_in=N_IN, k=K, stride=1, padding=0, dpi=60, fps=1,
+def build_fallback(n_in=N_IN, k=K, stride=1, padding=0, dpi=90, fps=1,
                    name="convolution_flip"):
     """A scrubbable player stepping through ``fallback_frames``; deterministic HTML."""
     import matplotlib as mpl
