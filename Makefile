@@ -63,7 +63,7 @@ notebooks: $(PY_STAMP)
 	    --ExecutePreprocessor.record_timing=False \
 	    --log-level=WARN "$$nb" || { echo "FAILED: $$nb"; exit 1; }; \
 	  t1=$$(date +%s%N); ms=$$(( (t1 - t0) / 1000000 )); total=$$((total + ms)); \
-	  flag=""; [ $$ms -le 30000 ] || flag="  <-- over the 30 s budget"; \
+	  flag=""; [ $$ms -le 20000 ] || flag="  <-- over the 20 s budget"; \
 	  printf '%7d.%01d s  %s%s\n' $$((ms / 1000)) $$((ms % 1000 / 100)) "$$nb" "$$flag"; \
 	done; \
 	printf '%7d.%01d s  total\n' $$((total / 1000)) $$((total % 1000 / 100))

@@ -26,7 +26,10 @@ NAME_RE = re.compile(r"^\d{2}_[a-z0-9]+(_[a-z0-9]+)*\.ipynb$")
 CITE_RE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
 BIB_KEY_RE = re.compile(r"^@(?!comment|string|preamble)\w+\s*\{\s*([^,\s]+)\s*,",
                         re.MULTILINE | re.IGNORECASE)
-IGNORE_MARKERS = ("# NBVAL_IGNORE_OUTPUT", "# NBVAL_SKIP")
+IGNORE_MARKERS = ("# NBVAL_IGNORE_OUTPUT",)
+# Markers that stop nbval from checking a cell at all: never allowed (a skipped check
+# would be presented as passing).
+FORBIDDEN_MARKERS = ("# NBVAL_SKIP", "# NBVAL_RAISES_EXCEPTION")
 # Legitimate reasons for a cell's output to change between runs. A cell may carry an
 # nbval ignore/skip marker only if its code matches one of these.
 IGNORE_REASONS = {
@@ -34,8 +37,9 @@ IGNORE_REASONS = {
     "widget": re.compile(r"widget|\b(Int|Float)(Range)?Slider\b|\bDropdown\b|\bPlay\b"
                          r"|\bToggleButtons?\b|\bCheckbox\b|\bjs(d)?link\b", re.IGNORECASE),
     "timing": re.compile(r"\btime\b|timeit|perf_counter|process_time|\bmonotonic\b"),
-    "animation": re.compile(r"[Aa]nimation|to_jshtml|to_html5_video"),
 }
+# (Animations are not a reason: mini_autograd.widgets.scrubbable_animation stores
+# identical output on every run, so nbval checks it like any other output.)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -117,6 +121,10 @@ def check_notebook(path: Path, *, toc: set[str] | None = None,
             elif (out.output_type == "stream" and out.get("name") == "stderr"
                   and "Traceback (most recent call last)" in out.get("text", "")):
                 problems.append(f"{where}: stored traceback on stderr")
+        for marker in FORBIDDEN_MARKERS:
+            if marker in cell.source:
+                problems.append(f"{where}: {marker.lstrip('# ')} is not allowed: it hides a "
+                                "cell from nbval; make the cell deterministic instead")
         for marker in IGNORE_MARKERS:
             if marker in cell.source:
                 body = cell.source.replace(marker, "")
@@ -215,7 +223,9 @@ def test_checker_accepts_a_clean_notebook(tmp_path):
     ("no outputs", [_code("x = 1", 1, outputs=[])], "no stored outputs"),
     ("unjustified ignore", [_code("# NBVAL_IGNORE_OUTPUT\nnp.random.rand()", 1)],
      "NBVAL_IGNORE_OUTPUT without a legitimate reason"),
-    ("unjustified skip", [_code("# NBVAL_SKIP\nx = 1", 1)], "NBVAL_SKIP without"),
+    ("skip marker", [_code("# NBVAL_SKIP\nx = 1", 1)], "NBVAL_SKIP is not allowed"),
+    ("animation is no excuse", [_code("# NBVAL_IGNORE_OUTPUT\nanim.to_jshtml()", 1)],
+     "NBVAL_IGNORE_OUTPUT without a legitimate reason"),
     ("unknown cite", [nbformat.v4.new_markdown_cell("See {cite:p}`nobody2099,"
                                                     "rumelhart1986learning`."),
                       _code("1", 1)], "unknown citation key 'nobody2099'"),
