@@ -244,8 +244,10 @@ def build_widget(logits=None, true_class=DEFAULT_CLASS, temperature=DEFAULT_TEMP
     for w in (*sliders.values(), dropdown):
         w.observe(update, names="value")
     update()
-    controls = widgets.VBox([*sliders.values(), dropdown])
-    box = widgets.HBox([controls, panel])
+    controls = widgets.VBox([*sliders.values(), dropdown],
+                            layout=widgets.Layout(width="340px", min_width="340px"))
+    # side by side when there is room (a notebook), panel below the sliders otherwise
+    box = widgets.HBox([controls, panel], layout=widgets.Layout(flex_flow="row wrap"))
     box.sliders = sliders
     box.true_class = dropdown
     box.panel = panel
@@ -255,7 +257,7 @@ def build_widget(logits=None, true_class=DEFAULT_CLASS, temperature=DEFAULT_TEMP
 # ------------------------------------------------------------------------ fallback
 
 def build_fallback(sweep="z0", n_frames=16, span=None, logits=None,
-                   true_class=DEFAULT_CLASS, temperature=DEFAULT_TEMPERATURE, dpi=64, fps=3,
+                   true_class=DEFAULT_CLASS, temperature=DEFAULT_TEMPERATURE, dpi=72, fps=3,
                    name="softmax_gradient"):
     """A scrubbable player sweeping one logit (``"z0"``..``"z3"``) or the temperature (``"T"``).
 
@@ -305,7 +307,7 @@ def build_fallback(sweep="z0", n_frames=16, span=None, logits=None,
 
     with mpl.rc_context({"savefig.dpi": dpi, "animation.frame_format": "png",
                          "font.size": 10}):
-        fig = plt.figure(figsize=(9.6, 3.0), facecolor="white")
+        fig = plt.figure(figsize=(8.6, 3.0), facecolor="white")
         grid = fig.add_gridspec(1, 3, width_ratios=[1.0, 1.0, 0.9], wspace=0.32)
         ax_p, ax_g, ax_l = (fig.add_subplot(grid[0, j]) for j in range(3))
 
@@ -326,8 +328,8 @@ def build_fallback(sweep="z0", n_frames=16, span=None, logits=None,
         ax_g.set_ylim(-1.15 * limit, 1.15 * limit)
         ax_g.set_xticks(xs, [f"∂L/∂z{i}" for i in xs])
         ax_g.set_title("gradient w.r.t. the logits", fontsize=10.5)
-        ax_g.legend(loc="lower left", bbox_to_anchor=(-0.02, -0.36), ncol=3, fontsize=8,
-                    frameon=False, handlelength=1.0, handletextpad=0.3, columnspacing=0.6)
+        ax_g.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=8.5,
+                    frameon=False, handlelength=1.0, handletextpad=0.3, columnspacing=0.8)
 
         ax_l.plot(fine, curve, color="#1f77b4", lw=1.8)
         if sweep == "T":
@@ -350,5 +352,5 @@ def build_fallback(sweep="z0", n_frames=16, span=None, logits=None,
             return []
 
         update(0)
-        fig.subplots_adjust(left=0.05, right=0.99, bottom=0.24, top=0.89)
+        fig.subplots_adjust(left=0.06, right=0.99, bottom=0.25, top=0.9)
         return scrubbable_animation(fig, update, range(n_frames), fps=fps, name=name)
