@@ -58,13 +58,25 @@ def norm(x, ord=None, axis=None, keepdims=False):
     if ord in (None, 2, "fro") and (ord != 2 or axis is None and _np.ndim(getval(x)) == 1
                                       or isinstance(axis, int)):
         return ops.sqrt(ops.sum(x * x, axis=axis, keepdims=keepdims))
-    if ord == 1 and (axis is not None or _np.ndim(getval(x)) == 1):
+    ndim = _np.ndim(getval(x))
+    vector = isinstance(axis, int) or axis is None and ndim == 1
+    if ord == 1 and vector:
         return ops.sum(ops.absolute(x), axis=axis, keepdims=keepdims)
-    if ord == _np.inf and (axis is not None or _np.ndim(getval(x)) == 1):
+    if ord == _np.inf and vector:
         return ops.max(ops.absolute(x), axis=axis, keepdims=keepdims)
+    matrix = axis is None and ndim == 2 or isinstance(axis, tuple) and len(axis) == 2
+    if ord in (1, _np.inf) and matrix:
+        # largest column sum (ord=1) or row sum (ord=inf) of |x|, as numpy defines them
+        rows, cols = axis if axis is not None else (0, 1)
+        if ord == _np.inf:
+            rows, cols = cols, rows
+        sums = ops.sum(ops.absolute(x), axis=rows, keepdims=True)
+        out = ops.max(sums, axis=cols, keepdims=True)
+        return out if keepdims else ops.squeeze(out, (rows % ndim, cols % ndim))
     raise NotImplementedError(
         f"norm(ord={ord!r}, axis={axis!r}) on shape {_shape(x)}: supported are vector norms "
-        "(ord None, 1, 2, inf) and the Frobenius norm (ord None or 'fro')."
+        "(ord None, 1, 2, inf), the Frobenius norm (ord None or 'fro') and the matrix norms "
+        "ord 1 and inf."
     )
 
 

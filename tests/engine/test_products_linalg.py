@@ -108,6 +108,14 @@ def test_einsum(spec, data):
     check(lambda np, *ops: np.einsum(spec, *ops), *ops)
 
 
+@engine_settings
+@given(x=arrays(shapes(min_dims=2, max_dims=2, max_side=3)))
+def test_einsum_and_matmul_with_the_same_operand_twice(x):
+    check(lambda np, x: np.einsum("ij,ij->", x, x), x)
+    check(lambda np, x: np.einsum("ij,kj->ik", x, np.sin(x)), x)
+    check(lambda np, x: x @ x.T, x)
+
+
 # ---- linalg ------------------------------------------------------------------------
 
 @st.composite
@@ -146,6 +154,8 @@ NORMS = [
     (1, dict()), (1, dict(ord=2)), (1, dict(ord=1)), (1, dict(ord=onp.inf)),
     (2, dict()), (2, dict(ord="fro")), (2, dict(axis=0)), (2, dict(axis=-1, keepdims=True)),
     (2, dict(ord=1, axis=1)), (2, dict(ord=2, axis=0)), (3, dict(axis=1)),
+    (2, dict(ord=1)), (2, dict(ord=onp.inf)), (3, dict(ord=1, axis=(0, 2))),
+    (3, dict(ord=onp.inf, axis=(-1, 0), keepdims=True)), (3, dict(ord="fro", axis=(1, 2))),
 ]
 
 
@@ -155,6 +165,6 @@ NORMS = [
 def test_norm(ndim, kwargs, data):
     x = data.draw(arrays(shapes(min_dims=ndim, max_dims=ndim, max_side=3), -2, 2,
                          avoid=(0.0, 0.2)))
-    if kwargs.get("ord") == onp.inf:  # keep ties out of max |x|
-        x = x + onp.sign(x) * 0.01 * onp.arange(x.size).reshape(x.shape)
+    if kwargs.get("ord") in (1, onp.inf):  # keep ties out of max |x| and max row/column sum
+        x = x + onp.sign(x) * 0.01 * onp.arange(x.size).reshape(x.shape) ** 2
     check(lambda np, x: np.linalg.norm(x, **kwargs), x, rtol=1e-5, atol=1e-7)

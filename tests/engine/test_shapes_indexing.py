@@ -94,6 +94,9 @@ def test_concatenate_stack(data):
     # a traced array joined with constants
     const = onp.ones(parts[0].shape)
     check(lambda np, x: np.concatenate([const, x, const], axis=axis), parts[0])
+    # the same traced array twice: both uses contribute (forward: tangents add)
+    check(lambda np, x: np.concatenate([x, 2.0 * x], axis=axis), parts[0])
+    check(lambda np, x: np.stack([x, np.sin(x)], axis=new_axis), parts[0])
 
 
 @engine_settings
