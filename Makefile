@@ -96,7 +96,7 @@ test: install
 	@echo "=== all checks passed ==="
 
 test-unit: install
-	$(PY) -m pytest tests --ignore=tests/browser --ignore=tests/test_notebooks.py $(PYTEST_ARGS)
+	$(PY) -m pytest tests --ignore=tests/browser --ignore=tests/test_notebooks.py -n 2 $(PYTEST_ARGS)
 
 test-nbval: install
 	@if [ -z "$(NOTEBOOKS)" ]; then \
