@@ -74,7 +74,7 @@ def test_include_padding_lists_the_whole_window():
     assert cv.forward_contributions(5, 3, 0, stride=1, padding=2) == [(0, 2)]
 
 
-@pytest.mark.parametrize("stride, padding", list(itertools.product(range(1, 4), range(0, 3))))
+@pytest.mark.parametrize("stride, padding", list(itertools.product(range(1, 4), range(3))))
 def test_layouts_agree_with_the_contributions(stride, padding):
     n_in, k = cv.N_IN, cv.K
     n_out = cv.output_length(n_in, k, stride, padding)
