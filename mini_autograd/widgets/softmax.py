@@ -264,7 +264,8 @@ def build_fallback(sweep="z0", n_frames=16, span=None, logits=None,
     Each frame shows ``p`` and the one-hot ``y`` as bars, the gradient ``(p - y)/T`` as
     bars with markers for mini_autograd's and autograd's values, and the loss along the
     sweep.  The default span is a logit's slider range cut to [-6, 6] (where the picture
-    changes) or the temperature slider's full range.  Deterministic output; returns
+    changes) or the temperature slider's full range.  Raises AssertionError if, in any
+    frame, the three gradients disagree.  Deterministic output; returns
     ``IPython.display.HTML``.
     """
     import matplotlib as mpl
@@ -296,6 +297,12 @@ def build_fallback(sweep="z0", n_frames=16, span=None, logits=None,
         return z, int(true_class), t
 
     reports = [softmax_report(*setting(v)) for v in values]
+    for r in reports:  # every gradient drawn is checked: the engines and (p - y)/T agree
+        scale = max(1.0, float(_np.max(_np.abs(r["grad"]["autograd"]))))
+        if r["max_discrepancy"] > 1e-9 * scale:
+            raise AssertionError(f"build_fallback: gradients disagree by "
+                                 f"{r['max_discrepancy']:.2e} at {sweep} = {r['logits']}, "
+                                 f"T = {r['temperature']}.")
     curve = []
     for v in fine:
         z, c, t = setting(v)
