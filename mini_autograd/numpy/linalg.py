@@ -12,27 +12,42 @@ def _solve(a, b):
     return _np.linalg.solve(a, b)
 
 
-def _as_matrix(b):
-    """Treat a vector right-hand side as a one-column matrix."""
-    return ops.expand_dims(b, -1) if _np.ndim(getval(b)) == 1 else b
+def _solve_vectors(a, v):
+    """a^{-1} v for v a stack of vectors (shape a's batch + (n,)), not one matrix."""
+    return solve(a, ops.expand_dims(v, -1))[..., 0]
 
+
+# A 1-D b is one vector, shared by every matrix of a stacked a; then x and its cotangent g
+# have shape a's batch + (n,): stacks of vectors, which the rules must not read as matrices.
+# Each rule sums its result back over the axes that broadcasting added (unbroadcast).
 
 def _solve_vjp_a(g, ans, a, b):
     # x = A^{-1} b  =>  dL/dA = -(A^{-T} g) x^T : one more solve, with A transposed
-    gb = solve(ops.swapaxes(a, -1, -2), g)
-    return -ops.matmul(_as_matrix(gb), ops.swapaxes(_as_matrix(ans), -1, -2))
+    a_t = ops.swapaxes(a, -1, -2)
+    if _np.ndim(getval(b)) == 1:
+        grad_a = -ops.expand_dims(_solve_vectors(a_t, g), -1) * ops.expand_dims(ans, -2)
+    else:
+        grad_a = -ops.matmul(solve(a_t, g), ops.swapaxes(ans, -1, -2))
+    return ops.unbroadcast(grad_a, _shape(a))
 
 
 def _solve_vjp_b(g, ans, a, b):
-    return solve(ops.swapaxes(a, -1, -2), g)
+    a_t = ops.swapaxes(a, -1, -2)
+    grad_b = _solve_vectors(a_t, g) if _np.ndim(getval(b)) == 1 else solve(a_t, g)
+    return ops.unbroadcast(grad_b, _shape(b))
+
+
+def _solve_jvp_a(t, ans, a, b):
+    # dx = -A^{-1} dA x
+    if _np.ndim(getval(b)) == 1:
+        return -_solve_vectors(a, ops.matmul(t, ops.expand_dims(ans, -1))[..., 0])
+    return -solve(a, ops.matmul(t, ans))
 
 
 solve = primitive(_solve, name="solve",
                   flops=lambda ans, a, b: 2 * _np.shape(a)[-1] ** 3 // 3 + 2 * _np.size(b) * _np.shape(a)[-1])
 solve.defvjp(_solve_vjp_a, _solve_vjp_b)
-solve.defjvp(lambda t, ans, a, b: -solve(a, ops.matmul(t, ans) if _np.ndim(getval(ans)) > 1
-                                         else ops.matmul(t, ans)),
-             lambda t, ans, a, b: solve(a, t))
+solve.defjvp(_solve_jvp_a, lambda t, ans, a, b: solve(a, t))
 
 inv = primitive(_np.linalg.inv, name="inv", flops=lambda ans, a: 2 * _np.shape(a)[-1] ** 3)
 inv.defvjp(lambda g, ans, a: -ops.matmul(ops.swapaxes(ans, -1, -2),

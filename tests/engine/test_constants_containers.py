@@ -72,7 +72,7 @@ def test_plain_numpy_constant_helpers_on_traced_values():
         return mnp.sum(x * onp.zeros_like(x) + x ** 2)
 
     g = grad(f)(onp.array([1.0, 3.0, 2.0]))
-    assert seen == dict(shape=(3,), ndim=1, argmax=1)
+    assert seen == {"shape": (3,), "ndim": 1, "argmax": 1}
     onp.testing.assert_allclose(g, [2.0, 6.0, 4.0])
 
 

@@ -9,8 +9,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mini_autograd.numpy as mnp
-from mini_autograd import (elementwise_grad, grad, jacobian, jacobian_fwd, make_jvp, make_vjp,
-                           value_and_grad)
+from mini_autograd import (
+    elementwise_grad,
+    grad,
+    jacobian,
+    jacobian_fwd,
+    make_jvp,
+    make_vjp,
+    value_and_grad,
+)
 
 
 @engine_settings

@@ -11,8 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import mini_autograd.numpy as mnp
-from mini_autograd import (grad, hessian, hessian_vector_product, jacobian, jacobian_fwd,
-                           make_jvp, make_vjp)
+from mini_autograd import (
+    grad,
+    hessian,
+    hessian_vector_product,
+    jacobian,
+    jacobian_fwd,
+    make_jvp,
+    make_vjp,
+)
 
 SCALAR_FUNCTIONS = {
     "sin*exp": lambda np, x: np.sin(x) * np.exp(x),

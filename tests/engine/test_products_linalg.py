@@ -142,6 +142,25 @@ def test_solve_batched(data):
     check(lambda np, a, b: np.linalg.solve(a, b), a, b, rtol=1e-5, atol=1e-7)
 
 
+@pytest.mark.parametrize("a_batch,b_shape", [
+    ((), (2, "n", 2)), ((2,), ("n",)), ((2,), ("n", 2)), ((3, 1), (2, "n", 1)), ((2, 2), ("n",)),
+], ids=["matrix-a stacked-b", "stacked-a vector-b", "stacked-a matrix-b", "both broadcast",
+        "2-batch-a vector-b"])
+@engine_settings
+@given(data=st.data())
+def test_solve_broadcasting(a_batch, b_shape, data):
+    """Each gradient must be summed back over the axes that broadcasting added.
+
+    autograd (written for NumPy 1) reads a stack of solutions for a 1-D b as one matrix
+    and gets those gradients wrong, so the reference here is finite differences.
+    """
+    a = data.draw(well_conditioned(batch=a_batch))
+    n = a.shape[-1]
+    b = data.draw(arrays(tuple(n if d == "n" else d for d in b_shape)))
+    check(lambda np, a, b: np.linalg.solve(a, b), a, b, rtol=1e-5, atol=1e-7,
+          autograd_ok=len(b_shape) > 1)
+
+
 @pytest.mark.parametrize("name", ["inv", "det"])
 @engine_settings
 @given(data=st.data())
@@ -151,11 +170,11 @@ def test_inv_det(name, data):
 
 
 NORMS = [
-    (1, dict()), (1, dict(ord=2)), (1, dict(ord=1)), (1, dict(ord=onp.inf)),
-    (2, dict()), (2, dict(ord="fro")), (2, dict(axis=0)), (2, dict(axis=-1, keepdims=True)),
-    (2, dict(ord=1, axis=1)), (2, dict(ord=2, axis=0)), (3, dict(axis=1)),
-    (2, dict(ord=1)), (2, dict(ord=onp.inf)), (3, dict(ord=1, axis=(0, 2))),
-    (3, dict(ord=onp.inf, axis=(-1, 0), keepdims=True)), (3, dict(ord="fro", axis=(1, 2))),
+    (1, {}), (1, {"ord": 2}), (1, {"ord": 1}), (1, {"ord": onp.inf}),
+    (2, {}), (2, {"ord": "fro"}), (2, {"axis": 0}), (2, {"axis": -1, "keepdims": True}),
+    (2, {"ord": 1, "axis": 1}), (2, {"ord": 2, "axis": 0}), (3, {"axis": 1}),
+    (2, {"ord": 1}), (2, {"ord": onp.inf}), (3, {"ord": 1, "axis": (0, 2)}),
+    (3, {"ord": onp.inf, "axis": (-1, 0), "keepdims": True}), (3, {"ord": "fro", "axis": (1, 2)}),
 ]
 
 

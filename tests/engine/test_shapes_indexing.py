@@ -215,7 +215,7 @@ def test_box_attributes():
         return mnp.sum(x)
 
     grad(f)(onp.ones((2, 3)))
-    assert seen == dict(shape=(2, 3), ndim=2, size=6, dtype=onp.float64, len=2)
+    assert seen == {"shape": (2, 3), "ndim": 2, "size": 6, "dtype": onp.float64, "len": 2}
 
 
 # ---- indexing ----------------------------------------------------------------------
