@@ -180,3 +180,32 @@ def _array_function(self, func, types, args, kwargs):
 
 Box.__array_ufunc__ = _array_ufunc
 Box.__array_function__ = _array_function
+
+
+# ---- any other ndarray attribute ---------------------------------------------------
+
+# Methods whose result does not change under small changes of the value: safe to answer
+# from the value alone.
+_CONSTANT_METHODS = {"argmax", "argmin", "argsort", "nonzero", "any", "all"}
+
+
+def _getattr(self, name):
+    # Only called when normal lookup fails, i.e. for names Box does not define.
+    if name.startswith("__"):
+        raise AttributeError(name)
+    value = getval(self)
+    if name in _CONSTANT_METHODS and hasattr(value, name):
+        return getattr(value, name)
+    if hasattr(_np.ndarray, name):
+        raise AttributeError(
+            f"the ndarray attribute {name!r} is not available on a traced value (a value "
+            f"that depends on what is being differentiated). Use the function form from "
+            f"mini_autograd.numpy (e.g. np.{name}(x)) if it exists. Note that derivative "
+            f"rules receive traced values when they are themselves differentiated (second "
+            f"derivatives), so write rules with mini_autograd.numpy functions, not methods "
+            f"of plain NumPy arrays."
+        )
+    raise AttributeError(f"traced value (Box) has no attribute {name!r}")
+
+
+Box.__getattr__ = _getattr

@@ -136,6 +136,13 @@ negative.defvjp(lambda g, ans, x: -g)
 negative.defjvp(lambda t, ans, x: -t)
 
 
+logaddexp = primitive(_np.logaddexp, name="logaddexp", saves="all")
+logaddexp.defvjp(lambda g, ans, x, y: unbroadcast(g * exp(x - ans), _shape(x)),
+                 lambda g, ans, x, y: unbroadcast(g * exp(y - ans), _shape(y)))
+logaddexp.defjvp(lambda t, ans, x, y: broadcast_to(t * exp(x - ans), _shape(ans)),
+                 lambda t, ans, x, y: broadcast_to(t * exp(y - ans), _shape(ans)))
+
+
 def _balanced_eq(x, z, y):
     """Share of the gradient that goes to x in max/min(x, y) = z: 1, 0, or 1/2 at a tie."""
     x, z, y = getval(x), getval(z), getval(y)

@@ -128,3 +128,24 @@ def test_draw_graph_wraps_long_graphs_into_rows():
     assert height(wrapped) > 2 * height(flat)
     assert "-0" not in " ".join(t.get_text() for t in draw_graph(
         trace_graph(lambda x: x * 0.0 - 0.0, -1.0), show_values=True).axes[0].texts)
+
+
+def test_missing_ndarray_methods_on_traced_values_explain_themselves():
+    from mini_autograd import primitive
+
+    with pytest.raises(AttributeError, match="cumprod.*mini_autograd.numpy"):
+        grad(lambda x: x.cumprod().sum())(onp.ones(3))
+    # constant-valued methods answer from the value, so a rule using them differentiates
+    winner = primitive(lambda x: onp.max(x))
+    winner.defvjp(lambda g, ans, x: g * (onp.arange(x.size) == x.argmax()))
+    second = grad(lambda v: np.sum(grad(lambda u: winner(u) ** 2)(v)))(onp.array([1.0, 2.0]))
+    onp.testing.assert_allclose(second, [0.0, 2.0])
+
+
+def test_logaddexp_matches_autograd_both_modes():
+    from mini_autograd.checks import check_grads
+
+    x = onp.array([0.5, -2.0, 700.0])
+    onp.testing.assert_allclose(grad(lambda w: np.sum(np.logaddexp(0.0, -w)))(x),
+                                autograd.grad(lambda w: anp.sum(anp.logaddexp(0.0, -w)))(x))
+    check_grads(np.logaddexp, onp.array([0.3, -1.0]), onp.array([[0.1], [2.0]]))
