@@ -7,10 +7,11 @@ Every differentiable function is written once against a module parameter,
 * the value,
 * reverse mode: ``grad`` of ``sum(f(*args) * W)`` for fixed random weights ``W``,
 * forward mode: ``make_jvp(f)(*args)(v)``,
-* second order: reverse-over-reverse ``grad(sum(grad(L2) * u))`` and
-  forward-over-reverse ``make_jvp(grad(L2))(*args)(u)``, both against autograd's
-  reverse-over-reverse, with ``L2 = sum(W * f * f)`` so that even a linear ``f`` has a
-  non-zero second derivative that runs through its VJP rule,
+* second order, H v for ``L2 = sum(W * f * f)`` (so that even a linear ``f`` has a
+  non-zero second derivative that runs through its rules) four ways: reverse over
+  reverse ``grad(sum(grad(L2) * v))``, forward over reverse ``make_jvp(grad(L2))``,
+  reverse over forward ``grad(make_jvp(L2)(x)(v))`` and forward over forward (v.H v),
+  all against autograd's reverse over reverse,
 
 and falls back to central finite differences wherever autograd itself has no rule.
 
@@ -260,6 +261,14 @@ class _Check:
             lambda: fd_jvp(lambda *a: onp.asarray(g_ours(*a)), args, i, v), onp.shape(args[i]),
             f"reverse-over-reverse H v wrt arg {i}")
         if forward:
+            tol = (FD_RTOL, FD_ATOL) if fd else self.tol
             hvp_fr = mini_autograd.make_jvp(g_ours, i)(*args)(v)[1]
-            assert_close(hvp_fr, ref, *((FD_RTOL, FD_ATOL) if fd else self.tol),
-                         f"forward-over-reverse H v wrt arg {i}")
+            assert_close(hvp_fr, ref, *tol, f"forward-over-reverse H v wrt arg {i}")
+            # the JVP rules must be differentiable too: d/dx (J_L2 v) = H v, and v.H v
+            def jvp2(*a):
+                return mini_autograd.make_jvp(self.loss2(mnp), i)(*a)(v)[1]
+
+            hvp_rf = mini_autograd.grad(jvp2, i)(*args)
+            assert_close(hvp_rf, ref, *tol, f"reverse-over-forward H v wrt arg {i}")
+            vhv = mini_autograd.make_jvp(jvp2, i)(*args)(v)[1]
+            assert_close(vhv, onp.sum(ref * v), *tol, f"forward-over-forward v.H v wrt arg {i}")
