@@ -26,7 +26,6 @@ import warnings
 import autograd
 import autograd.numpy as anp
 import numpy as onp
-import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -47,8 +46,6 @@ engine_settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
                            HealthCheck.filter_too_much],
 )
-
-ENGINES = pytest.mark.parametrize("np", [mnp, anp], ids=["mini", "autograd"])
 
 RTOL, ATOL = 1e-6, 1e-8
 FD_RTOL, FD_ATOL = 1e-5, 1e-6
@@ -104,14 +101,6 @@ def axis_args(draw, ndim, allow_none=True, allow_tuple=True):
 
 # ----------------------------------------------------------------------------------
 # Comparison helpers
-
-
-def _leaves(x):
-    if isinstance(x, (list, tuple)):
-        return [leaf for item in x for leaf in _leaves(item)]
-    if isinstance(x, dict):
-        return [leaf for k in sorted(x) for leaf in _leaves(x[k])]
-    return [x]
 
 
 def assert_close(actual, expected, rtol=RTOL, atol=ATOL, what=""):
