@@ -83,6 +83,11 @@ def test_plain_numpy_functions_dispatch_to_differentiable_ones(name):
     ours = grad(lambda x: mnp.sum(f(onp, x)))(X3)  # plain numpy called on a traced value
     ref = autograd.grad(lambda x: anp.sum(f(anp, x)))(X3)
     assert_close(ours, ref)
+    v = onp.array([0.3, 1.0, -2.0])
+    ans, tangent = make_jvp(lambda x: f(onp, x))(X3)(v)
+    ans_ref, tangent_ref = autograd.make_jvp(lambda x: f(anp, x))(X3)(v)
+    assert_close(ans, ans_ref)
+    assert_close(tangent, tangent_ref)
 
 
 @pytest.mark.parametrize("name,call", [
