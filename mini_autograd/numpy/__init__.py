@@ -52,7 +52,7 @@ zeros_like ones_like empty_like full_like shape ndim size argmax argmin argsort 
 allclose isclose array_equal isfinite isnan isinf sign floor ceil round rint trunc
 greater greater_equal less less_equal equal not_equal logical_and logical_or logical_not
 logical_xor any all count_nonzero diag_indices tril_indices triu_indices indices
-result_type iscomplexobj isscalar searchsorted digitize histogram bincount""".split()
+result_type iscomplexobj isscalar searchsorted digitize""".split()
 
 for _name in _CONSTANT:
     globals()[_name] = _constant(getattr(_np, _name))
