@@ -106,7 +106,10 @@ class Primitive:
         if trace == 0:
             if _meter.active:
                 return _meter.meter._evaluate(self, args, kwargs)
-            return self.fun(*args, **kwargs)
+            try:
+                return self.fun(*args, **kwargs)
+            except ValueError as e:
+                raise _explained(self, args, e) from e
         return _record(self, trace, args, kwargs)
 
     def defvjp(self, *rules):
@@ -241,7 +244,10 @@ def _record(prim, trace, args, kwargs):
     if nested or _meter.active:
         ans = prim(*raw, **kwargs)
     else:
-        ans = prim.fun(*raw, **kwargs)
+        try:
+            ans = prim.fun(*raw, **kwargs)
+        except ValueError as e:
+            raise _explained(prim, raw, e) from e
     if parents[0].__class__ is ReverseNode:
         if prim.vjp_argnum is None:
             vjps = prim.vjps
@@ -285,7 +291,10 @@ def _record_unary(prim, box, kwargs):
     if (value.__class__ is Box or node.__class__ is not ReverseNode or _meter.active
             or keep_all_values or 0 not in prim.vjps):
         return _record(prim, box._trace, (box,), kwargs)
-    ans = prim.fun(value, **kwargs)
+    try:
+        ans = prim.fun(value, **kwargs)
+    except ValueError as e:
+        raise _explained(prim, (value,), e) from e
     saves = prim.saves
     if saves == "all":
         return Box(ans, box._trace, ReverseNode(prim, [value], kwargs, ans, [0], [node]))
@@ -293,6 +302,27 @@ def _record_unary(prim, box, kwargs):
         value = ShapeOnly(value)
     return Box(ans, box._trace, ReverseNode(prim, [value], kwargs, ans if saves == "ans" else None,
                                             [0], [node]))
+
+
+def _explained(prim, args, error):
+    """NumPy's ValueError, prefixed with the operation's name and its arguments' shapes.
+
+    NumPy says "operands could not be broadcast together with shapes (3,) (5,)" without
+    saying which operation, and its matmul error gives neither shape.
+    """
+    if isinstance(error, OperationError):
+        return error  # already explained by a nested call
+    message = str(error)
+    if not any(word in message for word in ("shape", "broadcast", "dimension", "mismatch")):
+        return OperationError(f"{prim.name}: {message}")
+    shapes = " and ".join(str(_np.shape(getval(a))) for a in args
+                          if isinstance(a, (Box, _np.ndarray, float, int, _np.generic)))
+    return OperationError(f"{prim.name}: arguments of shapes {shapes} do not fit together "
+                          f"(NumPy: {message})")
+
+
+class OperationError(ValueError):
+    """A NumPy ValueError, re-raised naming the primitive and its arguments' shapes."""
 
 
 def _raise_no_rule(prim, argnum, mode):
