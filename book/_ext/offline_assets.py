@@ -61,8 +61,10 @@ ASSETS = [
         "mathjax",
     ),
     ("requirejs", ["require.js"], "requirejs"),
-    ("@jupyter-widgets/html-manager/dist", ["embed-amd.js", "*.woff", "*.woff2",
-                                            "*.ttf", "*.eot", "*.svg"], "html-manager"),
+    # Fonts: woff2 only. Every browser that runs the widget manager reads woff2, and a
+    # browser fetches only the first format it supports from an @font-face list, so the
+    # eot/svg/ttf/woff copies (2.6 MB) would never be requested.
+    ("@jupyter-widgets/html-manager/dist", ["embed-amd.js", "*.woff2"], "html-manager"),
 ]
 
 # Files that must exist for the build to be meaningful (checked before writing).
@@ -115,6 +117,11 @@ def copy_assets(app: Sphinx, exception: Exception | None) -> None:
                     shutil.copy2(src, dest_base / src.relative_to(src_base))
                     n_files += 1
     logger.info(f"offline_assets: copied {n_files} files into {dest_root}")
+    # The theme ships source maps (3.4 MB) that only a browser's developer tools read.
+    maps = list((Path(app.outdir) / "_static").rglob("*.map"))
+    for path in maps:
+        path.unlink()
+    logger.info(f"offline_assets: removed {len(maps)} source maps from _static")
 
 
 def _thebe_enabled(app: Sphinx) -> bool:
