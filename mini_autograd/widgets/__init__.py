@@ -40,3 +40,21 @@ def _stable_ids(html, name):
         prefix = "_anim_" if old.startswith("_anim_") else ""
         html = html.replace(old, f"{prefix}{name}_{k}")
     return html
+
+
+def html_table(header, rows, table_style, cell_style, head_style, escape=True):
+    """A small inline-styled HTML table (no TeX, no CSS classes: renders anywhere).
+
+    ``rows`` is a list of ``(cells, extra_cell_style)`` pairs; cells are escaped unless
+    ``escape=False`` (for cells that are themselves HTML, such as bars).
+    """
+    import html
+
+    head = "".join(f'<th style="{head_style}">{html.escape(h)}</th>' for h in header)
+    body = ""
+    for row, style in rows:
+        cells = "".join(
+            f'<td style="{cell_style}{style}">{html.escape(str(c)) if escape else c}</td>'
+            for c in row)
+        body += f"<tr>{cells}</tr>"
+    return f'<table style="{table_style}"><tr>{head}</tr>{body}</table>'

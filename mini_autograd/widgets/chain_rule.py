@@ -27,9 +27,9 @@ The ReLU is written ``where(z > 0, z, 0)``, so its derivative at exactly ``z = 0
 in the hand computation and in both engines.
 """
 
-import html as _html
-
 import numpy as _np
+
+from . import html_table
 
 # name: (min, max, step, default).  The sliders and the tests both read this table.
 CONTROLS = {
@@ -159,12 +159,7 @@ def _num(value):
 
 
 def _table(header, rows):
-    head = "".join(f'<th style="{_HEAD}">{_html.escape(h)}</th>' for h in header)
-    body = ""
-    for row, style in rows:
-        cells = "".join(f'<td style="{_CELL}{style}">{_html.escape(str(c))}</td>' for c in row)
-        body += f"<tr>{cells}</tr>"
-    return f'<table style="{_TABLE}"><tr>{head}</tr>{body}</table>'
+    return html_table(header, rows, _TABLE, _CELL, _HEAD, escape=True)
 
 
 def report_html(report):

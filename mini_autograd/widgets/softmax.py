@@ -23,6 +23,8 @@ import html as _html
 
 import numpy as _np
 
+from . import html_table
+
 N_CLASSES = 4
 # name: (min, max, step, default).  The sliders and the tests both read this table.
 CONTROLS = {
@@ -164,12 +166,7 @@ def _bar(value, signed, color):
 
 
 def _table(header, rows):
-    head = "".join(f'<th style="{_HEAD}">{_html.escape(h)}</th>' for h in header)
-    body = ""
-    for row, style in rows:
-        cells = "".join(f'<td style="{_CELL}{style}">{c}</td>' for c in row)
-        body += f"<tr>{cells}</tr>"
-    return f'<table style="{_TABLE}"><tr>{head}</tr>{body}</table>'
+    return html_table(header, rows, _TABLE, _CELL, _HEAD, escape=False)
 
 
 def report_html(report):
