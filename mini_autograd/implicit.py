@@ -21,6 +21,7 @@ import numpy as _np
 
 from .core import make_jvp, make_vjp
 from .tracer import getval, primitive
+from .tree import ravel_tree
 
 
 def _solve_fixed_point(f, a, x0, distance, tol, max_iter):
@@ -38,13 +39,33 @@ def _solve_fixed_point(f, a, x0, distance, tol, max_iter):
     )
 
 
-@primitive
 def fixed_point(f, a, x0, distance, tol, max_iter=10_000):
     """Iterate ``x <- f(a)(x)`` from ``x0`` until ``distance(x, x_next) < tol``.
 
     Same signature as ``autograd.misc.fixed_points.fixed_point``. Differentiable with
-    respect to ``a`` (not ``x0``: the fixed point does not depend on where you start).
+    respect to ``a`` -- an array, or a list/tuple/dict of arrays -- and not ``x0`` (the
+    fixed point does not depend on where you start).
     """
+    if isinstance(a, (list, tuple, dict)):
+        # The primitive sees one flat parameter vector, so its implicit rule (not a trace
+        # through every iteration) handles containers too.
+        flat, unravel = ravel_tree(a)
+        return _fixed_point(_Reparametrized(f, unravel), flat, x0, distance, tol, max_iter)
+    return _fixed_point(f, a, x0, distance, tol, max_iter)
+
+
+class _Reparametrized:
+    """``f`` taking the flat parameter vector instead of the container."""
+
+    def __init__(self, f, unravel):
+        self.f, self.unravel = f, unravel
+
+    def __call__(self, flat):
+        return self.f(self.unravel(flat))
+
+
+@primitive(name="fixed_point")
+def _fixed_point(f, a, x0, distance, tol, max_iter=10_000):
     return _solve_fixed_point(f, a, x0, distance, tol, max_iter)
 
 
@@ -52,8 +73,8 @@ def _fixed_point_vjp(g, x_star, f, a, x0, distance, tol, max_iter=10_000):
     vjp_x, _ = make_vjp(lambda x: f(a)(x))(x_star)
     vjp_a, _ = make_vjp(lambda a: f(a)(x_star))(a)
     # adjoint fixed point v = g + v^T df/dx, solved by the same machinery
-    v = fixed_point(lambda g_: lambda v: g_ + vjp_x(v), g, _np.zeros_like(getval(x_star)),
-                    distance, tol, max_iter)
+    v = _fixed_point(lambda g_: lambda v: g_ + vjp_x(v), g, _np.zeros_like(getval(x_star)),
+                     distance, tol, max_iter)
     return vjp_a(v)
 
 
@@ -61,9 +82,9 @@ def _fixed_point_jvp(t, x_star, f, a, x0, distance, tol, max_iter=10_000):
     _, da_term = make_jvp(lambda a: f(a)(x_star))(a)(t)
     jvp_x = make_jvp(lambda x: f(a)(x))(x_star)
     # tangent u = df/dx u + df/da t, again a fixed point
-    return fixed_point(lambda c: lambda u: c + jvp_x(u)[1], da_term,
-                       _np.zeros_like(getval(x_star)), distance, tol, max_iter)
+    return _fixed_point(lambda c: lambda u: c + jvp_x(u)[1], da_term,
+                        _np.zeros_like(getval(x_star)), distance, tol, max_iter)
 
 
-fixed_point.defvjp(None, _fixed_point_vjp)
-fixed_point.defjvp(None, _fixed_point_jvp)
+_fixed_point.defvjp(None, _fixed_point_vjp)
+_fixed_point.defjvp(None, _fixed_point_jvp)

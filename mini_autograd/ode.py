@@ -20,7 +20,7 @@ import numpy as _np
 
 from .core import make_vjp
 from .tracer import getval, primitive
-from .tree import tree_flatten
+from .tree import ravel_tree
 
 # Dormand-Prince 5(4) tableau
 _C = _np.array([0, 1 / 5, 3 / 10, 4 / 5, 8 / 9, 1, 1])
@@ -93,7 +93,7 @@ def _solve(f, y0, t, method, steps, rtol, atol):
     return _np.stack(ys)
 
 
-@primitive
+@primitive(name="odeint")
 def _odeint(func, y0, t, flat_args, unflatten, method, steps, rtol, atol):
     args = unflatten(flat_args)
     return _solve(lambda y, s: func(y, s, *args), _np.asarray(y0, dtype=float),
@@ -107,35 +107,8 @@ def odeint(func, y0, t, args=(), method="dopri5", steps=20, rtol=1e-8, atol=1e-1
     them) by the adjoint method.  ``method="rk4"`` takes ``steps`` fixed steps between
     consecutive output times; ``"dopri5"`` adapts its steps to ``rtol``/``atol``.
     """
-    leaves, unflatten = tree_flatten(tuple(args))
-    flat = _pack(leaves)
-    return _odeint(func, y0, t, flat, _Unflattener(leaves, unflatten), method, steps, rtol, atol)
-
-
-class _Unflattener:
-    """Turns the flat parameter vector back into ``args`` (shapes remembered)."""
-
-    def __init__(self, leaves, unflatten):
-        self.shapes = [_np.shape(getval(leaf)) for leaf in leaves]
-        self.unflatten = unflatten
-
-    def __call__(self, flat):
-        from . import numpy as mnp
-
-        pieces, offset = [], 0
-        for shape in self.shapes:
-            size = int(_np.prod(shape))
-            pieces.append(mnp.reshape(flat[offset:offset + size], shape))
-            offset += size
-        return self.unflatten(pieces)
-
-
-def _pack(leaves):
-    from . import numpy as mnp
-
-    if not leaves:
-        return _np.zeros(0)
-    return mnp.concatenate([mnp.ravel(leaf) for leaf in leaves])
+    flat, unravel = ravel_tree(tuple(args))
+    return _odeint(func, y0, t, flat, unravel, method, steps, rtol, atol)
 
 
 def _odeint_vjp_parts(g, ys, func, y0, t, flat_args, unflatten, method, steps, rtol, atol):

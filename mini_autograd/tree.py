@@ -50,3 +50,42 @@ def tree_flatten(tree):
 def tree_map(fn, tree):
     leaves, unflatten = tree_flatten(tree)
     return unflatten([fn(leaf) for leaf in leaves])
+
+
+class _Unravel:
+    """Turns a flat vector back into the tree it was made from (shapes remembered)."""
+
+    __slots__ = ("shapes", "unflatten")
+
+    def __init__(self, shapes, unflatten):
+        self.shapes = shapes
+        self.unflatten = unflatten
+
+    def __call__(self, flat):
+        from . import numpy as mnp
+
+        pieces, offset = [], 0
+        for shape in self.shapes:
+            size = 1
+            for n in shape:
+                size *= n
+            pieces.append(mnp.reshape(flat[offset:offset + size], shape))
+            offset += size
+        return self.unflatten(pieces)
+
+
+def ravel_tree(tree):
+    """``(flat, unravel)``: every leaf of ``tree`` concatenated into one float vector.
+
+    Both directions are differentiable, so a primitive whose rules want a single array
+    (``fixed_point``, ``odeint``) can still be differentiated with respect to a dict or
+    tuple of parameters.
+    """
+    from . import numpy as mnp
+    from .tracer import getval
+
+    leaves, unflatten = tree_flatten(tree)
+    shapes = [tuple(mnp.shape(getval(leaf))) for leaf in leaves]
+    flat = (mnp.concatenate([mnp.ravel(leaf) for leaf in leaves]) if leaves
+            else mnp.zeros(0))
+    return flat, _Unravel(shapes, unflatten)

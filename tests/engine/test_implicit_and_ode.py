@@ -130,3 +130,21 @@ def test_odeint_backward_memory_does_not_grow_with_steps():
     small, large = peak(10), peak(300)
     # 30x more solver steps; storing them (as a taped solver would) costs far more than this
     assert large < 1.5 * small + 20_000, (small, large)
+
+
+def test_fixed_point_with_a_dict_of_parameters_uses_the_implicit_rule():
+    from mini_autograd.graph import trace_graph
+
+    def step(p):
+        return lambda z: np.tanh(p["w"] * z + p["b"])
+
+    def solution(w, b):
+        return fixed_point(step, {"w": w, "b": b}, 0.0, lambda x, y: np.abs(x - y), 1e-13)
+
+    ops = trace_graph(solution, 0.5, 0.1).ops()
+    assert "fixed_point" in ops and ops.count("tanh") == 0, ops  # no trace through iterations
+    ours = grad(solution, (0, 1))(0.5, 0.1)
+    theirs = autograd.grad(lambda w, b: ag_fixed_point(
+        lambda p: lambda z: anp.tanh(p[0] * z + p[1]), ag_tuple((w, b)), 0.0,
+        lambda x, y: anp.abs(x - y), 1e-13), (0, 1))(0.5, 0.1)
+    onp.testing.assert_allclose(ours, theirs, rtol=1e-9)
