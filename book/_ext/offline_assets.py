@@ -8,7 +8,7 @@ A tiny local Sphinx extension (registered in ``_config.yml`` under
    into ``<outdir>/_static/vendor/``:
 
    - ``mathjax`` 3 (``es5/``): the ``tex-chtml.js`` bundle plus the pieces it loads
-     lazily (TeX extensions, CHTML fonts, menu, accessibility, speech rules);
+     lazily (TeX extensions, CHTML fonts, menu, accessibility, English speech rules);
    - ``requirejs``: ``require.js``;
    - ``@jupyter-widgets/html-manager``: ``dist/embed-amd.js`` and its font files.
 
@@ -55,7 +55,12 @@ ASSETS = [
             "output/chtml/fonts/woff-v2/",
             "ui/",
             "a11y/",
-            "sre/",
+            # Speech rules for the accessibility explorer: the English and Nemeth
+            # (braille) rule sets only, as the book is in English; the other ten
+            # languages would add 3.1 MB.
+            "sre/mathmaps/base.json",
+            "sre/mathmaps/en.json",
+            "sre/mathmaps/nemeth.json",
             "adaptors/",
         ],
         "mathjax",
