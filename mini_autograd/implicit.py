@@ -46,12 +46,21 @@ def fixed_point(f, a, x0, distance, tol, max_iter=10_000):
     respect to ``a`` -- an array, or a list/tuple/dict of arrays -- and not ``x0`` (the
     fixed point does not depend on where you start).
     """
+    from .ode import _refuse_traced_closure
+
+    _refuse_traced_closure(f(_plain(a))(getval(x0)), "fixed_point", "f(a)(x)", "a")
     if isinstance(a, (list, tuple, dict)):
         # The primitive sees one flat parameter vector, so its implicit rule (not a trace
         # through every iteration) handles containers too.
         flat, unravel = ravel_tree(a)
         return _fixed_point(_Reparametrized(f, unravel), flat, x0, distance, tol, max_iter)
     return _fixed_point(f, a, x0, distance, tol, max_iter)
+
+
+def _plain(a):
+    from .tree import tree_map
+
+    return tree_map(getval, a)
 
 
 class _Reparametrized:

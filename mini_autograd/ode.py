@@ -19,7 +19,7 @@ machine precision.
 import numpy as _np
 
 from .core import make_vjp
-from .tracer import getval, primitive
+from .tracer import Box, getval, primitive
 from .tree import ravel_tree
 
 # Dormand-Prince 5(4) tableau
@@ -108,7 +108,27 @@ def odeint(func, y0, t, args=(), method="dopri5", steps=20, rtol=1e-8, atol=1e-1
     consecutive output times; ``"dopri5"`` adapts its steps to ``rtol``/``atol``.
     """
     flat, unravel = ravel_tree(tuple(args))
+    _refuse_traced_closure(func(getval(y0), getval(t)[0] if _np.ndim(getval(t)) else getval(t),
+                                *unravel(getval(flat))), "odeint", "func(y, t, *args)", "args")
     return _odeint(func, y0, t, flat, unravel, method, steps, rtol, atol)
+
+
+def _refuse_traced_closure(probe, name, what, where):
+    """Raise if ``probe`` is traced although every input to it was made plain.
+
+    Then the function closes over a value being differentiated; the primitive's
+    adjoint rule would never see it, and the solver would be recorded step by step
+    (a right gradient, but memory growing with the number of steps).
+    """
+    from .tree import tree_flatten
+
+    leaves, _ = tree_flatten(probe)
+    if any(isinstance(leaf, Box) for leaf in leaves):
+        raise ValueError(
+            f"{name}: {what} depends on a value being differentiated that is not passed "
+            f"through {where} (a closure?). Pass every such parameter through {where}, so "
+            f"that {name}'s adjoint rule handles it."
+        )
 
 
 def _odeint_vjp_parts(g, ys, func, y0, t, flat_args, unflatten, method, steps, rtol, atol):

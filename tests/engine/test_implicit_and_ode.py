@@ -148,3 +148,18 @@ def test_fixed_point_with_a_dict_of_parameters_uses_the_implicit_rule():
         lambda p: lambda z: anp.tanh(p[0] * z + p[1]), ag_tuple((w, b)), 0.0,
         lambda x, y: anp.abs(x - y), 1e-13), (0, 1))(0.5, 0.1)
     onp.testing.assert_allclose(ours, theirs, rtol=1e-9)
+
+
+def test_parameters_captured_in_a_closure_are_refused_not_silently_unrolled():
+    with pytest.raises(ValueError, match="odeint: .*not passed through args"):
+        grad(lambda th: odeint(lambda h, t: th * h, onp.array([1.5]),
+                               onp.array([0.0, 2.0]))[-1, 0])(0.7)
+    with pytest.raises(ValueError, match="fixed_point: .*not passed through a"):
+        grad(lambda c: fixed_point(lambda a: lambda x: 0.5 * (x + a / x) + 0 * c, 2.0, 1.0,
+                                   lambda x, y: np.abs(x - y), 1e-10))(1.0)
+    # constants in the closure are fine
+    scale = onp.array([0.5])
+    onp.testing.assert_allclose(
+        grad(lambda th: odeint(lambda h, t, th: -scale * th * h, onp.array([1.0]),
+                               onp.array([0.0, 1.0]), (th,))[-1, 0])(1.0),
+        -0.5 * onp.exp(-0.5), rtol=1e-7)
