@@ -106,6 +106,9 @@ def odeint(func, y0, t, args=(), method="dopri5", steps=20, rtol=1e-8, atol=1e-1
     Differentiable with respect to ``y0`` and ``args`` (arrays, or lists/tuples/dicts of
     them) by the adjoint method.  ``method="rk4"`` takes ``steps`` fixed steps between
     consecutive output times; ``"dopri5"`` adapts its steps to ``rtol``/``atol``.
+    Parameters must reach ``func`` through ``args``: a ``func`` that closes over a
+    value being differentiated is refused with an error, since the adjoint rule could
+    not see it.
     """
     flat, unravel = ravel_tree(tuple(args))
     _refuse_traced_closure(func(getval(y0), getval(t)[0] if _np.ndim(getval(t)) else getval(t),
