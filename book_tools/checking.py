@@ -85,8 +85,8 @@ def assert_same(ours, theirs, rtol=1e-9, atol=None, what="gradient"):
         scale = float(onp.max(onp.abs(b[onp.isfinite(b)]), initial=0.0))
         tol = rtol * scale if atol is None else atol
         with onp.errstate(invalid="ignore", over="ignore"):
-            ok = (a == b) | (onp.abs(a - b) <= tol + rtol * onp.abs(b)) \
-                | (onp.isnan(a) & onp.isnan(b))
+            close = onp.isfinite(a) & onp.isfinite(b) & (onp.abs(a - b) <= tol + rtol * onp.abs(b))
+            ok = (a == b) | close | (onp.isnan(a) & onp.isnan(b))
         if not ok.all():
             raise AssertionError(_difference_report(where, a, b, ok, rtol, tol))
     CHECKS.add()

@@ -24,7 +24,7 @@ def central_differences(f, x, eps=1e-6):
                                     [x[k] for k in keys], eps)
         return dict(zip(keys, grads))
     if isinstance(x, (list, tuple)):
-        base = [onp.array(v, dtype=float) for v in x]
+        base = list(x)
         grads = []
         for k, value in enumerate(base):
             def f_k(v, k=k):

@@ -29,6 +29,10 @@ def adam(value_and_grad_fn, params, steps, lr=0.01, beta1=0.9, beta2=0.999, eps=
     each update (``step`` counts from 0): the place to check the gradient against a
     referee.  ``losses[i]`` is the loss before update i.  ``params`` is not modified.
     """
+    # 1 - 0.9 is 0.09999999999999998 in binary floating point; round it to the decimal
+    # the caller means, so that a chapter's training run does not depend on whether its
+    # author wrote (1 - beta1) or 0.1 (the runs differ after a few hundred steps).
+    weight1, weight2 = round(1 - beta1, 12), round(1 - beta2, 12)
     params = _map(lambda p: onp.array(p, dtype=float), params)
     mean = _map(onp.zeros_like, params)
     mean_sq = _map(onp.zeros_like, params)
@@ -38,8 +42,8 @@ def adam(value_and_grad_fn, params, steps, lr=0.01, beta1=0.9, beta2=0.999, eps=
         if callback is not None:
             callback(t - 1, params, g)
         losses.append(loss)
-        mean = _map(lambda m, gi: beta1 * m + (1 - beta1) * gi, mean, g)
-        mean_sq = _map(lambda v, gi: beta2 * v + (1 - beta2) * gi ** 2, mean_sq, g)
+        mean = _map(lambda m, gi: beta1 * m + weight1 * gi, mean, g)
+        mean_sq = _map(lambda v, gi: beta2 * v + weight2 * gi ** 2, mean_sq, g)
         params = _map(lambda p, m, v: p - lr * ((m / (1 - beta1 ** t))
                                                 / (onp.sqrt(v / (1 - beta2 ** t)) + eps)),
                       params, mean, mean_sq)
