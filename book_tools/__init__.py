@@ -26,6 +26,18 @@ from .plotting import BOOK_COLORS, use_book_style
 from .referee import grad_both, jacobian_both, nn_for
 from .timing import best_time
 
-__all__ = ["CHECKS", "BOOK_COLORS", "adam", "assert_same", "best_time",
-           "central_differences", "grad_both", "jacobian_both", "leaves", "nn_for",
-           "print_value", "show", "use_book_style"]
+__all__ = [
+           "BOOK_COLORS",
+           "CHECKS",
+           "adam",
+           "assert_same",
+           "best_time",
+           "central_differences",
+           "grad_both",
+           "jacobian_both",
+           "leaves",
+           "nn_for",
+           "print_value",
+           "show",
+           "use_book_style",
+]

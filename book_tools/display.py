@@ -24,7 +24,7 @@ def print_value(name, value):
     width = max(NAME_WIDTH, len(name))
     text = onp.array2string(value, precision=4, suppress_small=True, separator=", ",
                             prefix=" " * (width + 15))
-    print(f"{name:<{width}} shape {str(value.shape):<7} {text}")
+    print(f"{name:<{width}} shape {value.shape!s:<7} {text}")
 
 
 def show(fig, colors=128):

@@ -44,7 +44,7 @@ def adam(value_and_grad_fn, params, steps, lr=0.01, beta1=0.9, beta2=0.999, eps=
         losses.append(loss)
         mean = _map(lambda m, gi: beta1 * m + weight1 * gi, mean, g)
         mean_sq = _map(lambda v, gi: beta2 * v + weight2 * gi ** 2, mean_sq, g)
-        params = _map(lambda p, m, v: p - lr * ((m / (1 - beta1 ** t))
-                                                / (onp.sqrt(v / (1 - beta2 ** t)) + eps)),
-                      params, mean, mean_sq)
+        correct1, correct2 = 1 - beta1 ** t, 1 - beta2 ** t     # the bias corrections
+        params = _map(lambda p, m, v, c1=correct1, c2=correct2:
+                      p - lr * ((m / c1) / (onp.sqrt(v / c2) + eps)), params, mean, mean_sq)
     return params, onp.array(losses)

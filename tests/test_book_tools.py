@@ -20,14 +20,23 @@ BOOK_ONLY = ("autograd", "ipywidgets", "IPython", "matplotlib")
 
 pytest.importorskip("autograd")
 
-import book_tools  # noqa: E402
-from book_tools import (CHECKS, adam, assert_same, best_time,  # noqa: E402
-                        central_differences, grad_both, jacobian_both, leaves, nn_for)
+import book_tools
+from book_tools import (
+    CHECKS,
+    adam,
+    assert_same,
+    best_time,
+    central_differences,
+    grad_both,
+    jacobian_both,
+    leaves,
+    nn_for,
+)
 
 
 def _run(code):
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            cwd=ROOT)
+                            cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -208,6 +217,7 @@ def test_jacobian_both_on_a_batched_layer():
 
 def test_nn_for_gives_the_same_layer_on_every_numpy():
     import autograd.numpy as anp
+
     import mini_autograd.numpy as mnp
     z = np.array([-1.0, 0.0, 2.0])
     for np_ in (np, anp, mnp):

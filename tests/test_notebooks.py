@@ -298,10 +298,9 @@ def top_level_definitions(path: Path) -> set[str]:
         code = "\n".join(line for line in cell.source.splitlines()
                          if not line.lstrip().startswith(("%", "!")))   # IPython magics
         for node in ast.parse(code).body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) \
-                    and not _is_attached_method(node):
-                names.add(node.name)
-            elif isinstance(node, ast.ClassDef):
+            is_function = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if (is_function and not _is_attached_method(node)) \
+                    or isinstance(node, ast.ClassDef):
                 names.add(node.name)
     return names
 

@@ -14,4 +14,4 @@ functions that draw, so the computations run (and are tested) without them.
 from .animation import scrubbable_animation
 from .html import html_table
 
-__all__ = ["scrubbable_animation", "html_table"]
+__all__ = ["html_table", "scrubbable_animation"]
