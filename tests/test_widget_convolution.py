@@ -6,6 +6,7 @@ offers and for a wider grid of sizes; the two layouts must agree with the lists;
 widget must react to every control; the fallback must be a deterministic player.
 """
 
+import base64
 import itertools
 
 import numpy as np
@@ -139,13 +140,15 @@ def test_widget_controls_match_the_table(ui):
 
 
 def test_moving_the_controls_updates_the_picture(ui):
-    image, caption = bytes(ui.image.value), ui.caption.value
+    image, caption = ui.png(), ui.caption.value
     assert image.startswith(b"\x89PNG") and "y₀ =" in caption
+    assert ui.image.value.startswith('<img alt="Convolution diagram, forward pass')
+    assert "y₀ =" in ui.image.value and base64.b64encode(image).decode() in ui.image.value
     ui.position.value = 2
-    assert bytes(ui.image.value) != image and "y₂ = x₁·w₀ + x₂·w₁ + x₃·w₂" in ui.caption.value
-    before = bytes(ui.image.value)
+    assert ui.png() != image and "y₂ = x₁·w₀ + x₂·w₁ + x₃·w₂" in ui.caption.value
+    before = ui.png()
     ui.mode.value = "backward"
-    assert bytes(ui.image.value) != before and "∂L/∂x₂ =" in ui.caption.value
+    assert ui.png() != before and "∂L/∂x₂ =" in ui.caption.value
     assert ui.position.max == cv.N_IN - 1 and ui.position.description == "input j"
 
 
@@ -175,7 +178,7 @@ def test_every_setting_of_every_control(monkeypatch):
                 for pos in range(ui.position.min, ui.position.max + 1):
                     ui.position.value = pos
                     assert calls[-1] == (mode, pos, s, p)
-                    assert bytes(ui.image.value) == repr(calls[-1]).encode()
+                    assert ui.png() == repr(calls[-1]).encode()
                     text = cv.formula_text(mode, pos, cv.N_IN, cv.K, s, p)
                     assert text in ui.caption.value
 

@@ -11,10 +11,7 @@ browsers here) and fails on anything a reader would notice:
 - math that MathJax did not typeset, or TeX left visible in the prose;
 - an <img> that did not load, or whose alt text is missing, a file name or its src
   (figures, animation frames, the theme's launch-button logos, which carry "Binder
-  logo"/"Colab logo"). Exempt: a picture drawn by a live widget (an ipywidgets Image,
-  chapter 4's flip widget): it is a control's snapshot, not a figure, ipywidgets gives
-  it no alt attribute, and the captioned animation next to it shows the same
-  positions with an alt text;
+  logo"/"Colab logo", and the pictures drawn by live widgets);
 - on a chapter page (chapters/NN_*.html): a heading, browser tab or first equation
   without the chapter's number (`N.`, `(N.1)`), an equation or figure reference that
   rendered as `??` or as a number of another chapter's format, or a MyST role left as
@@ -397,7 +394,6 @@ def test_page_renders_offline(browser, base_url, page_path):
         if broken:
             problems.append(f"images that did not load: {broken}")
         images = page.evaluate("() => [...document.images]"
-                               ".filter(i => !i.closest('.jupyter-widgets'))"
                                ".map(i => [i.getAttribute('alt'), i.getAttribute('src') || ''])")
         for alt, src in images:
             why = alt_text_problem(alt, src)
