@@ -82,7 +82,7 @@ def raw_myst(text: str) -> list[str]:
 def test_raw_myst_is_recognised():
     # What Lab's own renderer shows for a folded solution and a role, without the
     # extension (seen with jupyterlab-myst disabled), against what jupyterlab-myst shows.
-    unrendered = ("Write backprop_tanh.\n{admonition} Solution\n:class: dropdown\n"
+    unrendered = ("Write backprop_tanh.\n:class: dropdown\n"
                   "Every other line of {eq}`ch01-backward` stays")
     assert len(raw_myst(unrendered)) == 2
     assert raw_myst("see {doc}`../book/how_to_run`") != []
