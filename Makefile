@@ -34,12 +34,12 @@ all: book
 
 help:
 	@echo "make book       build the HTML book into $(HTML) (installs first)"
-	@echo "make test       unit tests, nbval, notebook checks, book build, browser test"
+	@echo "make test       unit tests, nbval, notebook checks, book build, browser tests (book, JupyterLab)"
 	@echo "make notebooks  re-execute every chapter in place, storing outputs + widget state"
 	@echo "make install    create $(VENV) and node_modules (idempotent)"
 	@echo "make lab        create the reader environment $(LAB_VENV) and open JupyterLab on chapters/"
 	@echo "make lab-env    only create $(LAB_VENV) (binder/requirements.txt + binder/postBuild)"
-	@echo "make clean      remove $(BUILD_DIR) and caches; distclean also $(VENV), node_modules"
+	@echo "make clean      remove $(BUILD_DIR), build/ and caches; distclean also $(VENV), $(LAB_VENV), node_modules"
 
 # --- installation ---------------------------------------------------------------
 
@@ -152,4 +152,4 @@ clean:
 	find . -name __pycache__ -type d -not -path "./$(VENV)/*" -not -path "./$(LAB_VENV)/*" -not -path "./node_modules/*" -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) $(LAB_VENV) node_modules build
+	rm -rf $(VENV) $(LAB_VENV) node_modules
