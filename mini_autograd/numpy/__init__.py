@@ -47,8 +47,8 @@ def _unbox_nested(x):
     return _getval(x)
 
 
-_CONSTANT = """zeros ones empty full eye identity arange linspace logspace
-zeros_like ones_like empty_like full_like shape ndim size argmax argmin argsort argwhere nonzero
+_CONSTANT = """zeros ones empty eye identity
+zeros_like ones_like empty_like shape ndim size argmax argmin argsort argwhere nonzero
 allclose isclose array_equal isfinite isnan isinf sign floor ceil round rint trunc
 greater greater_equal less less_equal equal not_equal logical_and logical_or logical_not
 logical_xor any all count_nonzero diag_indices tril_indices triu_indices indices

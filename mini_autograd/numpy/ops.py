@@ -11,6 +11,7 @@ four entries of ``g``.  ``unbroadcast`` does that summing; every binary rule end
 """
 
 import builtins as _builtins
+import operator as _operator
 
 import numpy as _np
 
@@ -36,10 +37,10 @@ def unbroadcast(g, shape):
         return g
     extra = len(gshape) - len(shape)
     if extra > 0:
-        g = sum(g, axis=tuple(range(extra)))
+        g = _sum(g, axis=tuple(range(extra)))
     axes = tuple(i for i, size in enumerate(shape) if size == 1 and _shape(g)[i] != 1)
     if axes:
-        g = sum(g, axis=axes, keepdims=True)
+        g = _sum(g, axis=axes, keepdims=True)
     return g
 
 
@@ -56,12 +57,12 @@ def _restore_reduced(g, x_shape, axis, keepdims):
     if keepdims:
         return g
     if axis is None:
-        return reshape(g, (1,) * len(x_shape))
+        return _reshape(g, (1,) * len(x_shape))
     axes = _as_axes(axis, len(x_shape))
     new_shape = list(_shape(g))
     for a in sorted(axes):
         new_shape.insert(a, 1)
-    return reshape(g, tuple(new_shape))
+    return _reshape(g, tuple(new_shape))
 
 
 # ----------------------------------------------------------------------------------
@@ -100,7 +101,7 @@ def _power_dx(g, ans, x, y):
 def _exponent_less_one(y):
     # y - 1, but 1 where y == 0: keeps 0 ** -1 out of the rule (the term is 0 anyway).  The
     # condition is y's value: a traced y (x ** y differentiated twice) is no condition.
-    return where(getval(y) != 0, y - 1, 1.0)
+    return _where(getval(y) != 0, y - 1, 1.0)
 
 
 def _power_dy(g, ans, x, y):
@@ -108,7 +109,7 @@ def _power_dy(g, ans, x, y):
 
 
 def _replace_zero(x, val):
-    return where(getval(x) == 0, val, x)
+    return _where(getval(x) == 0, val, x)
 
 
 power = primitive(_np.power, name="power")
@@ -145,6 +146,38 @@ minimum.defvjp(lambda g, ans, x, y: unbroadcast(g * _balanced_eq(x, ans, y), _sh
                lambda g, ans, x, y: unbroadcast(g * _balanced_eq(y, ans, x), _shape(y)))
 minimum.defjvp(lambda t, ans, x, y: broadcast_to(t * _balanced_eq(x, ans, y), _shape(ans)),
                lambda t, ans, x, y: broadcast_to(t * _balanced_eq(y, ans, x), _shape(ans)))
+
+logaddexp2 = primitive(_np.logaddexp2, name="logaddexp2", saves="all")
+logaddexp2.defvjp(lambda g, ans, x, y: unbroadcast(g * exp2(x - ans), _shape(x)),
+                  lambda g, ans, x, y: unbroadcast(g * exp2(y - ans), _shape(y)))
+logaddexp2.defjvp(lambda t, ans, x, y: broadcast_to(t * exp2(x - ans), _shape(ans)),
+                  lambda t, ans, x, y: broadcast_to(t * exp2(y - ans), _shape(ans)))
+
+# atan2(y, x) is the angle of the point (x, y): d/dy = x / r^2, d/dx = -y / r^2
+arctan2 = primitive(_np.arctan2, name="arctan2", saves="args")
+arctan2.defvjp(lambda g, ans, y, x: unbroadcast(g * x / (x * x + y * y), _shape(y)),
+               lambda g, ans, y, x: unbroadcast(-g * y / (x * x + y * y), _shape(x)))
+arctan2.defjvp(lambda t, ans, y, x: broadcast_to(t * x / (x * x + y * y), _shape(ans)),
+               lambda t, ans, y, x: broadcast_to(-t * y / (x * x + y * y), _shape(ans)))
+
+hypot = primitive(_np.hypot, name="hypot", saves="all")
+hypot.defvjp(lambda g, ans, x, y: unbroadcast(g * x / ans, _shape(x)),
+             lambda g, ans, x, y: unbroadcast(g * y / ans, _shape(y)))
+hypot.defjvp(lambda t, ans, x, y: broadcast_to(t * x / ans, _shape(ans)),
+             lambda t, ans, x, y: broadcast_to(t * y / ans, _shape(ans)))
+
+# x mod y = x - y floor(x / y): slope 1 in x and -floor(x / y) in y (between the jumps)
+mod = primitive(_np.mod, name="mod", saves="args")
+mod.defvjp(lambda g, ans, x, y: unbroadcast(g, _shape(x)),
+           lambda g, ans, x, y: unbroadcast(-g * _np.floor(getval(x) / getval(y)), _shape(y)))
+mod.defjvp(lambda t, ans, x, y: broadcast_to(t, _shape(ans)),
+           lambda t, ans, x, y: broadcast_to(-t * _np.floor(getval(x) / getval(y)), _shape(ans)))
+remainder = mod
+
+fmax = primitive(_np.fmax, name="fmax")
+fmax.vjps, fmax.jvps = maximum.vjps, maximum.jvps
+fmin = primitive(_np.fmin, name="fmin")
+fmin.vjps, fmin.jvps = minimum.vjps, minimum.jvps
 
 # ----------------------------------------------------------------------------------
 # Elementwise functions of one argument: f(x) with f'(x) times g (or t)
@@ -194,6 +227,76 @@ absolute = _unary(_np.absolute, "absolute", lambda g, ans, x: g * _np.sign(getva
 abs = absolute  # noqa: A001  (mirrors numpy's alias)
 fabs = absolute
 
+arccosh = _unary(_np.arccosh, "arccosh", lambda g, ans, x: g / sqrt(x * x - 1.0),
+                 lambda t, ans, x: t / sqrt(x * x - 1.0))
+exp2 = _unary(_np.exp2, "exp2", lambda g, ans, x: g * ans * _np.log(2.0),
+              lambda t, ans, x: t * ans * _np.log(2.0), saves="ans")
+cbrt = _unary(_np.cbrt, "cbrt", lambda g, ans, x: g / (3.0 * ans * ans),
+              lambda t, ans, x: t / (3.0 * ans * ans), saves="ans")
+deg2rad = _unary(_np.deg2rad, "deg2rad", lambda g, ans, x: g * (_np.pi / 180.0),
+                 lambda t, ans, x: t * (_np.pi / 180.0), saves="shapes")
+rad2deg = _unary(_np.rad2deg, "rad2deg", lambda g, ans, x: g * (180.0 / _np.pi),
+                 lambda t, ans, x: t * (180.0 / _np.pi), saves="shapes")
+radians, degrees = deg2rad, rad2deg
+
+
+def _sinc_derivative(x):
+    # sinc(x) = sin(pi x)/(pi x): derivative (cos(pi x) - sinc(x)) / x, and 0 at x = 0
+    safe = _replace_zero(x, 1.0)
+    return _where(getval(x) == 0, 0.0, (cos(_np.pi * safe) - sinc(safe)) / safe)
+
+
+sinc = _unary(_np.sinc, "sinc", lambda g, ans, x: g * _sinc_derivative(x),
+              lambda t, ans, x: t * _sinc_derivative(x))
+# nan_to_num passes finite entries through: derivative 1 there, 0 where x was nan or +-inf
+nan_to_num = _unary(lambda x, copy=True, nan=0.0, posinf=None, neginf=None:
+                    _np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf),
+                    "nan_to_num", lambda g, ans, x, **kw: _where(_np.isfinite(getval(x)), g, 0.0),
+                    lambda t, ans, x, **kw: _where(_np.isfinite(getval(x)), t, 0.0))
+
+
+def _real_only(name):
+    def fun(x):
+        if _np.iscomplexobj(getval(x)):
+            raise TypeError(f"{name}: mini_autograd differentiates real values only, and this "
+                            "value is complex.")
+        return x if name != "imag" else zeros_like_float(x)
+
+    fun.__name__ = name
+    return fun
+
+
+# On real values: real, conj and real_if_close are the identity, imag is 0.
+real, conj, conjugate, real_if_close, imag = (_real_only(n) for n in
+                                              ("real", "conj", "conjugate", "real_if_close",
+                                               "imag"))
+
+
+def angle(x, deg=False):
+    """The angle of a real number: 0 or pi (a constant; complex values are refused)."""
+    _real_only("angle")(x)
+    return _np.angle(getval(x), deg=deg)
+
+
+def _astype(x, dtype):
+    return _np.asarray(x).astype(dtype)
+
+
+_astype_prim = primitive(_astype, name="astype", saves="args", flops=lambda *a: 0)
+_astype_prim.defvjp(lambda g, ans, x, dtype: astype(g, _np.result_type(getval(x))))
+_astype_prim.defjvp(lambda t, ans, x, dtype: astype(t, dtype))
+
+
+def astype(x, dtype, copy=True):
+    """Change the floating precision.  A cast to an integer, bool or complex dtype is refused
+    on a traced value (its derivative would be zero or complex)."""
+    if x.__class__ is Box and not _np.issubdtype(_np.dtype(dtype), _np.floating):
+        raise TypeError(f"astype({_np.dtype(dtype)}) of a traced value: the result would not be "
+                        "differentiable. Use a floating dtype, or stop_gradient(x) for a constant.")
+    return _astype_prim(x, dtype) if x.__class__ is Box else _np.asarray(x).astype(dtype)
+
+
+
 
 def _clip_mask(ans, a_min, a_max):
     ans = getval(ans)
@@ -209,26 +312,89 @@ clip = primitive(_np.clip, name="clip")
 clip.defvjp(lambda g, ans, x, a_min=None, a_max=None: g * _clip_mask(ans, a_min, a_max))
 clip.defjvp(lambda t, ans, x, a_min=None, a_max=None: t * _clip_mask(ans, a_min, a_max))
 
-where = primitive(_np.where, name="where", saves="shapes")
-where.defvjp(None,
-             lambda g, ans, c, x, y: unbroadcast(where(c, g, 0.0), _shape(x)),
-             lambda g, ans, c, x, y: unbroadcast(where(c, 0.0, g), _shape(y)))
-where.defjvp(None,
-             lambda t, ans, c, x, y: where(c, broadcast_to(t, _shape(ans)), 0.0),
-             lambda t, ans, c, x, y: where(c, 0.0, broadcast_to(t, _shape(ans))))
+_where = primitive(_np.where, name="where", saves="shapes")
+_where.defvjp(None,
+              lambda g, ans, c, x, y: unbroadcast(_where(c, g, 0.0), _shape(x)),
+              lambda g, ans, c, x, y: unbroadcast(_where(c, 0.0, g), _shape(y)))
+_where.defjvp(None,
+              lambda t, ans, c, x, y: _where(c, broadcast_to(t, _shape(ans)), 0.0),
+              lambda t, ans, c, x, y: _where(c, 0.0, broadcast_to(t, _shape(ans))))
+
+
+def where(condition, x=None, y=None):
+    """``numpy.where(c, x, y)``.  The condition is a constant even when it was computed from
+    a traced value (``where(x > 0, x, 0)``): it only selects, and a small change of x does
+    not change which entries are selected.  ``where(c)`` alone gives indices (constants)."""
+    if x is None and y is None:
+        return _np.where(getval(condition))
+    if x is None or y is None:
+        raise TypeError("where: give both x and y, or neither.")
+    return _where(getval(condition), x, y)
+
 
 # ----------------------------------------------------------------------------------
-# Reductions
+# Reductions.  The public functions check NumPy's optional arguments at the call: those
+# with a clear meaning for a derivative are supported by composition (``initial``,
+# ``where``, a floating ``dtype``), the rest are refused there with a clear message, not
+# passed on to a rule that cannot read them.
 
 
 def _sum_flops(ans, x, *args, **kwargs):
     return _np.size(getval(x))
 
 
-sum = primitive(_np.sum, name="sum", saves="shapes", flops=_sum_flops)  # noqa: A001
-sum.defvjp(lambda g, ans, x, axis=None, keepdims=False:
-           broadcast_to(_restore_reduced(g, _shape(x), axis, keepdims), _shape(x)))
-sum.defjvp(lambda t, ans, x, axis=None, keepdims=False: sum(t, axis=axis, keepdims=keepdims))
+def _axis(axis, name="axis"):
+    """``axis`` as NumPy accepts it (an integer of any kind, or a sequence of them) -> int/tuple."""
+    if axis is None or axis.__class__ is int:
+        return axis
+    if isinstance(axis, (list, tuple)):
+        return tuple(_operator.index(a) for a in axis)
+    try:
+        return _operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer or a tuple of integers, not {axis!r}.") from None
+
+
+def _float_dtype(fun, dtype):
+    if dtype is not None and not _np.issubdtype(_np.dtype(dtype), _np.floating):
+        raise TypeError(f"{fun}: dtype={dtype!r} would make the result non-differentiable; "
+                        "only floating dtypes (or None) are supported.")
+
+
+def _refuse(fun, out=None, **unsupported):
+    if out is not None:
+        raise TypeError(f"{fun}: out= is not supported (it writes in place); use the result.")
+    for key, value in unsupported.items():
+        if value is not None:
+            raise TypeError(f"{fun}: the argument {key}= is not supported by mini_autograd.")
+
+
+def _prepare(x):
+    """Lists and tuples of (possibly traced) values become one array, as NumPy does."""
+    return array(x) if isinstance(x, (list, tuple)) else x
+
+
+_sum = primitive(_np.sum, name="sum", saves="shapes", flops=_sum_flops)
+_sum.defvjp(lambda g, ans, x, axis=None, keepdims=False:
+            broadcast_to(_restore_reduced(g, _shape(x), axis, keepdims), _shape(x)))
+_sum.defjvp(lambda t, ans, x, axis=None, keepdims=False: _sum(t, axis=axis, keepdims=keepdims))
+
+
+def sum(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
+    """``numpy.sum``; ``where`` masks entries out, ``initial`` is added (both constants)."""
+    _refuse("sum", out)
+    _float_dtype("sum", dtype)
+    x = _prepare(x)
+    if where is not None:
+        x = _where(_constant_mask("sum", where), x, 0.0)
+    total = _sum(x, axis=_axis(axis), keepdims=keepdims)
+    return total if initial is None else total + initial
+
+
+def _constant_mask(fun, where):
+    if _contains_box(where):
+        raise TypeError(f"{fun}: where= must be a constant boolean mask, not a traced value.")
+    return _np.asarray(where, dtype=bool)
 
 
 def _count(x_shape, axis):
@@ -236,11 +402,22 @@ def _count(x_shape, axis):
     return int(_np.prod([x_shape[a] for a in axes])) if axes else 1
 
 
-mean = primitive(_np.mean, name="mean", saves="shapes", flops=_sum_flops)
-mean.defvjp(lambda g, ans, x, axis=None, keepdims=False:
-            broadcast_to(_restore_reduced(g, _shape(x), axis, keepdims), _shape(x))
-            / _count(_shape(x), axis))
-mean.defjvp(lambda t, ans, x, axis=None, keepdims=False: mean(t, axis=axis, keepdims=keepdims))
+_mean = primitive(_np.mean, name="mean", saves="shapes", flops=_sum_flops)
+_mean.defvjp(lambda g, ans, x, axis=None, keepdims=False:
+             broadcast_to(_restore_reduced(g, _shape(x), axis, keepdims), _shape(x))
+             / _count(_shape(x), axis))
+_mean.defjvp(lambda t, ans, x, axis=None, keepdims=False: _mean(t, axis=axis, keepdims=keepdims))
+
+
+def mean(x, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    _refuse("mean", out)
+    _float_dtype("mean", dtype)
+    x, axis = _prepare(x), _axis(axis)
+    if where is None:
+        return _mean(x, axis=axis, keepdims=keepdims)
+    mask = _np.broadcast_to(_constant_mask("mean", where), _shape(x))
+    return (_sum(_where(mask, x, 0.0), axis=axis, keepdims=keepdims)
+            / _np.sum(mask, axis=axis, keepdims=keepdims))
 
 
 def _chooser_share(ans, x, axis, keepdims):
@@ -257,57 +434,100 @@ def _chooser_vjp(g, ans, x, axis=None, keepdims=False):
 
 
 def _chooser_jvp(t, ans, x, axis=None, keepdims=False):
-    return sum(t * _chooser_share(ans, x, axis, keepdims), axis=axis, keepdims=keepdims)
+    return _sum(t * _chooser_share(ans, x, axis, keepdims), axis=axis, keepdims=keepdims)
 
 
-max = primitive(_np.max, name="max", flops=_sum_flops)  # noqa: A001
-max.defvjp(_chooser_vjp)
-max.defjvp(_chooser_jvp)
-amax = max
-min = primitive(_np.min, name="min", flops=_sum_flops)  # noqa: A001
-min.defvjp(_chooser_vjp)
-min.defjvp(_chooser_jvp)
-amin = min
+_max = primitive(_np.max, name="max", flops=_sum_flops)
+_max.defvjp(_chooser_vjp)
+_max.defjvp(_chooser_jvp)
+_min = primitive(_np.min, name="min", flops=_sum_flops)
+_min.defvjp(_chooser_vjp)
+_min.defjvp(_chooser_jvp)
 
 
-def prod(x, axis=None, keepdims=False):
-    """Product of entries, as exp(sum(log|x|)) times signs would lose zeros; use a cumprod-free form."""
+def max(x, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
+    """``numpy.max``; ``initial`` is a constant lower bound on the result."""
+    _refuse("max", out, where=where)
+    biggest = _max(_prepare(x), axis=_axis(axis), keepdims=keepdims)
+    return biggest if initial is None else maximum(biggest, initial)
+
+
+def min(x, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
+    """``numpy.min``; ``initial`` is a constant upper bound on the result."""
+    _refuse("min", out, where=where)
+    smallest = _min(_prepare(x), axis=_axis(axis), keepdims=keepdims)
+    return smallest if initial is None else minimum(smallest, initial)
+
+
+amax, amin = max, min
+
+
+def prod(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """Product of entries.  Its derivative divides by each entry, so an input that holds a
+    zero is refused (the other factors' product would be needed instead)."""
+    _refuse("prod", out, initial=initial, where=where)
+    _float_dtype("prod", dtype)
+    x = _prepare(x)
     if x.__class__ is Box and _np.any(getval(x) == 0):  # constants: plain numpy.prod
         raise NotImplementedError(
             "prod: the derivative at an input containing zeros is not implemented; "
             "multiply the factors explicitly instead."
         )
-    return _prod(x, axis=axis, keepdims=keepdims)
+    return _prod(x, axis=_axis(axis), keepdims=keepdims)
 
 
 _prod = primitive(_np.prod, name="prod", flops=_sum_flops)
 _prod.defvjp(lambda g, ans, x, axis=None, keepdims=False:
              broadcast_to(_restore_reduced(g * ans, _shape(x), axis, keepdims), _shape(x)) / x)
 _prod.defjvp(lambda t, ans, x, axis=None, keepdims=False:
-             sum(t * _restore_reduced(ans, _shape(x), axis, keepdims) / x, axis=axis,
-                 keepdims=keepdims))
+             _sum(t * _restore_reduced(ans, _shape(x), axis, keepdims) / x, axis=axis,
+                  keepdims=keepdims))
 
 
-def var(x, axis=None, ddof=0, keepdims=False):
+def var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     """Variance, composed from mean: its derivative follows automatically."""
-    centred = x - mean(x, axis=axis, keepdims=True)
+    _refuse("var", out, where=where)
+    _float_dtype("var", dtype)
+    x, axis = _prepare(x), _axis(axis)
+    centred = x - _mean(x, axis=axis, keepdims=True)
     n = _count(_shape(x), axis)
-    return sum(centred * centred, axis=axis, keepdims=keepdims) / (n - ddof)
+    return _sum(centred * centred, axis=axis, keepdims=keepdims) / (n - ddof)
 
 
-def std(x, axis=None, ddof=0, keepdims=False):
-    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+def std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+    return sqrt(var(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
+                    where=where))
 
 
-def cumsum(x, axis=None):
+def cumsum(x, axis=None, dtype=None, out=None):
+    _refuse("cumsum", out)
+    _float_dtype("cumsum", dtype)
     if axis is None:
         return _cumsum(ravel(x), 0)
-    return _cumsum(x, axis)
+    return _cumsum(x, _axis(axis) % _np.ndim(getval(x)))
 
 
 _cumsum = primitive(lambda x, axis: _np.cumsum(x, axis=axis), name="cumsum", saves="shapes")
 _cumsum.defvjp(lambda g, ans, x, axis: flip(_cumsum(flip(g, axis), axis), axis))
 _cumsum.defjvp(lambda t, ans, x, axis: _cumsum(t, axis))
+
+
+def cumprod(x, axis=None, dtype=None, out=None):
+    """Running products.  d ans_i / d x_j = ans_i / x_j for j <= i, so, as for ``prod``,
+    an input holding a zero is refused."""
+    _refuse("cumprod", out)
+    _float_dtype("cumprod", dtype)
+    if axis is None:
+        x, axis = ravel(x), 0
+    if x.__class__ is Box and _np.any(getval(x) == 0):
+        raise NotImplementedError("cumprod: the derivative at an input containing zeros is "
+                                  "not implemented; multiply the factors explicitly instead.")
+    return _cumprod(x, _axis(axis) % _np.ndim(getval(x)))
+
+
+_cumprod = primitive(lambda x, axis: _np.cumprod(x, axis=axis), name="cumprod")
+_cumprod.defvjp(lambda g, ans, x, axis: flip(_cumsum(flip(g * ans, axis), axis), axis) / x)
+_cumprod.defjvp(lambda t, ans, x, axis: ans * _cumsum(t / x, axis))
 
 # ----------------------------------------------------------------------------------
 # Linear algebra products
@@ -374,7 +594,7 @@ def vdot(x, y):
 
 
 def outer(x, y):
-    return multiply(reshape(x, (-1, 1)), reshape(y, (1, -1)))
+    return multiply(_reshape(x, (-1, 1)), _reshape(y, (1, -1)))
 
 
 def tensordot(a, b, axes=2):
@@ -441,11 +661,11 @@ def _einsum_vjp(argnum, g, ans, args, kwargs):
     available = set(output).union(*[set(s) for s, _ in others])
     kept = "".join(c for c in target if c in available)
     spec = ",".join([output] + [s for s, _ in others]) + "->" + kept
-    result = einsum(spec, g, *[op for _, op in others])
+    result = _einsum_prim(spec, g, *[op for _, op in others])
     target_shape = _shape(operands[i])
     if kept != target:  # indices summed away inside this operand: broadcast back
         shape_kept = [target_shape[target.index(c)] if c in kept else 1 for c in target]
-        result = reshape(result, tuple(shape_kept))
+        result = _reshape(result, tuple(shape_kept))
         result = broadcast_to(result, target_shape)
     return unbroadcast(result, target_shape)
 
@@ -453,7 +673,7 @@ def _einsum_vjp(argnum, g, ans, args, kwargs):
 def _einsum_jvp(argnum, t, ans, args, kwargs):
     operands = list(args[1:])
     operands[argnum - 1] = t
-    return einsum(args[0], *operands)
+    return _einsum_prim(args[0], *operands)
 
 
 def _einsum_flops(ans, subscripts, *operands):
@@ -471,22 +691,46 @@ def _einsum(subscripts, *operands):
     return _np.einsum(subscripts, *operands, optimize=len(operands) > 2)
 
 
-einsum = primitive(_einsum, name="einsum", saves="args",
-                   flops=_einsum_flops)
-einsum.defvjp_argnum(_einsum_vjp)
-einsum.defjvp_argnum(_einsum_jvp)
+_einsum_prim = primitive(_einsum, name="einsum", saves="args", flops=_einsum_flops)
+_einsum_prim.defvjp_argnum(_einsum_vjp)
+_einsum_prim.defjvp_argnum(_einsum_jvp)
+
+
+def einsum(subscripts, *operands, optimize=False, **unsupported):
+    """``numpy.einsum`` with a subscripts string.  ``optimize`` only changes the order of
+    the work, so it is accepted and left to the engine; out=/dtype=/... are refused."""
+    if not isinstance(subscripts, str):
+        raise TypeError("einsum: give the subscripts as a string ('ij,jk->ik'); the "
+                        "interleaved operand/sublist form is not supported.")
+    if unsupported:
+        raise TypeError(f"einsum: arguments {sorted(unsupported)} are not supported by "
+                        "mini_autograd.")
+    return _einsum_prim(subscripts, *operands)
 
 # ----------------------------------------------------------------------------------
 # Shapes: each rule undoes the rearrangement
 
 
-reshape = primitive(lambda x, shape: _np.reshape(x, shape), name="reshape", saves="shapes", flops=lambda *a: 0)
-reshape.defvjp(lambda g, ans, x, shape: reshape(g, _shape(x)))
-reshape.defjvp(lambda t, ans, x, shape: reshape(t, _shape(ans)))
+_reshape = primitive(lambda x, shape: _np.reshape(x, shape), name="reshape", saves="shapes",
+                     flops=lambda *a: 0)
+_reshape.defvjp(lambda g, ans, x, shape: _reshape(g, _shape(x)))
+_reshape.defjvp(lambda t, ans, x, shape: _reshape(t, _shape(ans)))
+
+
+def reshape(x, shape=None, order="C", *, newshape=None, copy=None):
+    """``numpy.reshape``.  order='F' (fill the first axis fastest) is a C-order reshape of
+    the reversed axes, so it is composed from transposes."""
+    shape = newshape if shape is None else shape
+    shape = (_operator.index(shape),) if _np.ndim(shape) == 0 else tuple(map(_operator.index, shape))
+    if order == "C":
+        return _reshape(x, shape)
+    if order == "F":
+        return transpose(_reshape(transpose(x), shape[::-1]))
+    raise ValueError(f"reshape: order={order!r}; use 'C' or 'F'.")
 
 
 def ravel(x):
-    return reshape(x, (-1,))
+    return _reshape(x, (-1,))
 
 
 def _transpose(x, axes=None):
@@ -510,10 +754,24 @@ swapaxes.defjvp(lambda t, ans, x, a, b: swapaxes(t, a, b))
 
 
 def moveaxis(x, source, destination):
+    """Move axes (an int or a sequence each) to new positions; the others keep their order."""
     ndim = _np.ndim(getval(x))
-    order = [n for n in range(ndim) if n != source % ndim]
-    order.insert(destination % ndim, source % ndim)
-    return transpose(x, tuple(order))
+    source = [a % ndim for a in _np.atleast_1d(_axis(source))]
+    destination = [a % ndim for a in _np.atleast_1d(_axis(destination))]
+    if len(source) != len(destination):
+        raise ValueError(f"moveaxis: {len(source)} source axes but {len(destination)} "
+                         "destinations.")
+    order = [n for n in range(ndim) if n not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return transpose(x, tuple(int(a) for a in order))
+
+
+def rollaxis(x, axis, start=0):
+    ndim = _np.ndim(getval(x))
+    axis, start = _axis(axis) % ndim, _axis(start)
+    start = start + ndim if start < 0 else start
+    return moveaxis(x, axis, start - 1 if axis < start else start)
 
 
 def _expand_dims(x, axis):
@@ -527,12 +785,12 @@ def _expand_dims(x, axis):
 
 
 expand_dims = primitive(_expand_dims, name="expand_dims", saves="shapes", flops=lambda *a: 0)
-expand_dims.defvjp(lambda g, ans, x, axis: reshape(g, _shape(x)))
+expand_dims.defvjp(lambda g, ans, x, axis: _reshape(g, _shape(x)))
 expand_dims.defjvp(lambda t, ans, x, axis: expand_dims(t, axis))
 
 squeeze = primitive(lambda x, axis=None: _np.squeeze(x, axis=axis), name="squeeze", saves="shapes",
                     flops=lambda *a, **k: 0)
-squeeze.defvjp(lambda g, ans, x, axis=None: reshape(g, _shape(x)))
+squeeze.defvjp(lambda g, ans, x, axis=None: _reshape(g, _shape(x)))
 squeeze.defjvp(lambda t, ans, x, axis=None: squeeze(t, axis))
 
 broadcast_to = primitive(_np.broadcast_to, name="broadcast_to", saves="shapes", flops=lambda *a: 0)
@@ -541,12 +799,12 @@ broadcast_to.defjvp(lambda t, ans, x, shape: broadcast_to(t, shape))
 
 
 def atleast_1d(x):
-    return reshape(x, (1,)) if _np.ndim(getval(x)) == 0 else x
+    return _reshape(x, (1,)) if _np.ndim(getval(x)) == 0 else x
 
 
 def atleast_2d(x):
     nd = _np.ndim(getval(x))
-    return reshape(x, (1,) * (2 - nd) + _shape(x)) if nd < 2 else x
+    return _reshape(x, (1,) * (2 - nd) + _shape(x)) if nd < 2 else x
 
 
 flip = primitive(lambda x, axis=None: _np.flip(x, axis), name="flip", saves="shapes", flops=lambda *a, **k: 0)
@@ -640,21 +898,43 @@ def vstack(arrays):
     return concatenate([atleast_2d(a) for a in arrays], axis=0)
 
 
-def split(x, indices_or_sections, axis=0):
+def array_split(x, indices_or_sections, axis=0):
+    """Pieces along ``axis``: n pieces (the first ones one longer when n does not divide the
+    length), or pieces between the given indices.  Each piece is a slice (getitem)."""
+    x, axis = asarray(x), _axis(axis)
     n = _shape(x)[axis]
-    if isinstance(indices_or_sections, int):
-        if n % indices_or_sections:
-            raise ValueError(f"split: axis of length {n} does not divide into {indices_or_sections}.")
-        step = n // indices_or_sections
-        bounds = list(range(0, n + 1, step))
+    if _np.ndim(indices_or_sections) == 0:
+        sections = _operator.index(indices_or_sections)
+        sizes = [n // sections + 1] * (n % sections) + [n // sections] * (sections - n % sections)
+        bounds = [0] + [int(b) for b in _np.cumsum(sizes)]
     else:
-        bounds = [0] + list(indices_or_sections) + [n]
+        bounds = [0] + [int(i) for i in indices_or_sections] + [n]
     index = [slice(None)] * len(_shape(x))
     out = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
         index[axis] = slice(lo, hi)
         out.append(x[tuple(index)])
     return out
+
+
+def split(x, indices_or_sections, axis=0):
+    n = _shape(x)[axis]
+    if _np.ndim(indices_or_sections) == 0 and n % indices_or_sections:
+        raise ValueError(f"split: axis of length {n} does not divide into {indices_or_sections} "
+                         "equal pieces; use array_split.")
+    return array_split(x, indices_or_sections, axis)
+
+
+def hsplit(x, indices_or_sections):
+    return split(x, indices_or_sections, 1 if _np.ndim(getval(x)) > 1 else 0)
+
+
+def vsplit(x, indices_or_sections):
+    return split(x, indices_or_sections, 0)
+
+
+def dsplit(x, indices_or_sections):
+    return split(x, indices_or_sections, 2)
 
 
 def tile(x, reps):
@@ -664,19 +944,240 @@ def tile(x, reps):
     nd = _builtins.max(len(shape), len(reps))
     shape = (1,) * (nd - len(shape)) + shape
     reps = (1,) * (nd - len(reps)) + reps
-    x = reshape(x, tuple(d for s in shape for d in (1, s)))
+    x = _reshape(x, tuple(d for s in shape for d in (1, s)))
     x = broadcast_to(x, tuple(d for r, s in zip(reps, shape) for d in (r, s)))
-    return reshape(x, tuple(r * s for r, s in zip(reps, shape)))
+    return _reshape(x, tuple(r * s for r, s in zip(reps, shape)))
 
 
 def repeat(x, repeats, axis=None):
+    """Repeat entries; an int repeats each the same number of times (by broadcasting), a
+    list gives each entry its own count (gathered by take)."""
     if axis is None:
         x, axis = ravel(x), 0
     shape = _shape(x)
-    axis = axis % len(shape)
+    axis = _axis(axis) % len(shape)
+    if _np.ndim(repeats) != 0:
+        return take(x, _np.repeat(_np.arange(shape[axis]), repeats), axis=axis)
+    repeats = _operator.index(repeats)
     y = expand_dims(x, axis + 1)
     y = broadcast_to(y, shape[:axis + 1] + (repeats,) + shape[axis + 1:])
-    return reshape(y, shape[:axis] + (shape[axis] * repeats,) + shape[axis + 1:])
+    return _reshape(y, shape[:axis] + (shape[axis] * repeats,) + shape[axis + 1:])
+
+# ----------------------------------------------------------------------------------
+# More rearrangements, each composed from the primitives above (getitem, untake,
+# transpose, flip, reshape, concatenate, where), so their derivatives need no new rule.
+
+
+def atleast_3d(x):
+    nd = _np.ndim(getval(x))
+    if nd == 0:
+        return _reshape(x, (1, 1, 1))
+    if nd == 1:
+        return _reshape(x, (1,) + _shape(x) + (1,))
+    return _reshape(x, _shape(x) + (1,)) if nd == 2 else x
+
+
+def take(x, indices, axis=None):
+    """Entries at integer ``indices`` along ``axis`` (of the flattened x if None)."""
+    indices = _np.asarray(_plain_index(indices))
+    if axis is None:
+        return ravel(x)[indices]
+    axis = _axis(axis) % _np.ndim(getval(x))
+    return x[(slice(None),) * axis + (indices,)]
+
+
+def take_along_axis(x, indices, axis):
+    """x[..., indices, ...] entry by entry: one index array per axis, broadcast together."""
+    indices = _np.asarray(_plain_index(indices))
+    if axis is None:
+        return ravel(x)[indices]
+    ndim = _np.ndim(getval(x))
+    axis = _axis(axis) % ndim
+    grid = list(_np.ogrid[tuple(slice(n) for n in _np.shape(indices))])
+    grid[axis] = indices
+    return x[tuple(grid)]
+
+
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    """The diagonal ``x[i, i + offset]`` of the two axes, as numpy: moved to the last axis."""
+    x = moveaxis(x, (_axis(axis1), _axis(axis2)), (-2, -1))
+    rows, cols = _shape(x)[-2:]
+    start_row, start_col = (0, offset) if offset >= 0 else (-offset, 0)
+    length = _builtins.max(0, _builtins.min(rows - start_row, cols - start_col))
+    i = _np.arange(length)
+    return x[..., start_row + i, start_col + i]
+
+
+def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    _refuse("trace", out)
+    _float_dtype("trace", dtype)
+    return _sum(diagonal(x, offset, axis1, axis2), axis=-1)
+
+
+def diag(v, k=0):
+    """A vector's square matrix with v on diagonal k, or a matrix's diagonal k."""
+    nd = _np.ndim(getval(v))
+    if nd == 2:
+        return diagonal(v, k)
+    if nd != 1:
+        raise ValueError(f"diag: the input must be 1-D or 2-D, not of shape {_shape(v)}.")
+    n = _shape(v)[0] + (k if k >= 0 else -k)
+    i = _np.arange(_shape(v)[0])
+    return untake(v, (i, i + k) if k >= 0 else (i - k, i), (n, n))
+
+
+def make_diagonal(x, offset=0, axis1=-1, axis2=-2):
+    """Square matrices (on axes -2, -1) with the last axis of x on their diagonal."""
+    if offset != 0 or {axis1 % (_np.ndim(getval(x)) + 1), axis2 % (_np.ndim(getval(x)) + 1)} \
+            != {_np.ndim(getval(x)) - 1, _np.ndim(getval(x))}:
+        raise NotImplementedError("make_diagonal: only offset=0 and the last two axes.")
+    n = _shape(x)[-1]
+    return expand_dims(x, -1) * _np.eye(n)
+
+
+def _triangle_mask(x, k, lower):
+    shape = _shape(x)
+    rows, cols = shape[-2:] if len(shape) >= 2 else (shape[-1], shape[-1])
+    below = _np.tri(rows, cols, k=k, dtype=bool)
+    return below if lower else ~_np.tri(rows, cols, k=k - 1, dtype=bool)
+
+
+def tril(x, k=0):
+    return _where(_triangle_mask(x, k, lower=True), x, 0.0)
+
+
+def triu(x, k=0):
+    return _where(_triangle_mask(x, k, lower=False), x, 0.0)
+
+
+def kron(a, b):
+    """Kronecker product: a's entries times b, as blocks; interleave the axes and multiply."""
+    nd = _builtins.max(_np.ndim(getval(a)), _np.ndim(getval(b)))
+    sa = (1,) * (nd - _np.ndim(getval(a))) + _shape(a)
+    sb = (1,) * (nd - _np.ndim(getval(b))) + _shape(b)
+    blocks = (_reshape(a, tuple(d for n in sa for d in (n, 1)))
+              * _reshape(b, tuple(d for n in sb for d in (1, n))))
+    return _reshape(blocks, tuple(p * q for p, q in zip(sa, sb)))
+
+
+def diff(x, n=1, axis=-1, prepend=None, append=None):
+    """n-th forward difference along axis: x[1:] - x[:-1], n times."""
+    axis = _axis(axis) % _np.ndim(getval(x))
+    pieces = [p for p in (prepend, x, append) if p is not None]
+    if len(pieces) > 1:
+        shape = list(_shape(x))
+        shape[axis] = 1
+        pieces = [p if _np.ndim(getval(p)) else broadcast_to(p, tuple(shape)) for p in pieces]
+        x = concatenate(pieces, axis=axis)
+    upper = (slice(None),) * axis + (slice(1, None),)
+    lower = (slice(None),) * axis + (slice(None, -1),)
+    for _ in range(n):
+        x = x[upper] - x[lower]
+    return x
+
+
+def roll(x, shift, axis=None):
+    """Shift entries cyclically: a gather with the index (i - shift) mod n."""
+    if axis is None:
+        return _reshape(roll(ravel(x), shift, 0), _shape(x))
+    shifts, axes = _np.broadcast_arrays(_np.atleast_1d(shift), _np.atleast_1d(_axis(axis)))
+    for s_, a in zip(shifts, axes):
+        n = _shape(x)[a]
+        x = take(x, (_np.arange(n) - s_) % n, axis=int(a))
+    return x
+
+
+def rot90(x, k=1, axes=(0, 1)):
+    """Rotate by 90 degrees k times in the plane of ``axes`` (flips and a transpose)."""
+    a0, a1 = (_axis(a) % _np.ndim(getval(x)) for a in axes)
+    k %= 4
+    if k == 0:
+        return x
+    if k == 2:
+        return flip(flip(x, a0), a1)
+    order = list(range(_np.ndim(getval(x))))
+    order[a0], order[a1] = order[a1], order[a0]
+    if k == 1:
+        return transpose(flip(x, a1), tuple(order))
+    return flip(transpose(x, tuple(order)), a1)
+
+
+def append(x, values, axis=None):
+    if axis is None:
+        return concatenate([ravel(x), ravel(values)])
+    return concatenate([x, values], axis=axis)
+
+
+def column_stack(arrays):
+    return concatenate([a if _np.ndim(getval(a)) >= 2 else _reshape(a, (-1, 1))
+                        for a in arrays], axis=1)
+
+
+def row_stack(arrays):
+    return vstack(arrays)
+
+
+def dstack(arrays):
+    return concatenate([atleast_3d(a) for a in arrays], axis=2)
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Cross product of 3-vectors along the last axis."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
+    if _shape(a)[-1] != 3 or _shape(b)[-1] != 3:
+        raise NotImplementedError(f"cross: only 3-vectors are supported, not shapes "
+                                  f"{_shape(a)} and {_shape(b)}.")
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    c = stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+    return moveaxis(c, -1, axisc)
+
+
+def select(condlist, choicelist, default=0.0):
+    """The first choice whose condition holds, entry by entry (conditions are constants)."""
+    out = default
+    for cond, choice in reversed(list(zip(condlist, choicelist))):
+        out = where(cond, choice, out)
+    return out
+
+
+def partition(x, kth, axis=-1):
+    """Entries rearranged so that position kth holds its sorted value: a permutation."""
+    x = asarray(x)
+    if axis is None:
+        x, axis = ravel(x), 0
+    return take_along_axis(x, _np.argpartition(getval(x), kth, axis=axis), axis)
+
+
+class _Concatenator:
+    """``np.r_[a, b, 1:3]`` and ``np.c_[...]`` for traced values, by concatenate."""
+
+    def __init__(self, axis, columns):
+        self.axis, self.columns = axis, columns
+
+    def __getitem__(self, items):
+        items = items if isinstance(items, tuple) else (items,)
+        if not any(_contains_box(i) for i in items):
+            return (_np.c_ if self.columns else _np.r_)[items]
+        parts = []
+        for item in items:
+            if isinstance(item, slice):
+                item = _np.r_[item]
+            if isinstance(item, str):
+                raise NotImplementedError("r_/c_: string directives are not supported.")
+            item = asarray(item)
+            if self.columns:
+                item = _reshape(item, (-1, 1)) if _np.ndim(getval(item)) < 2 else item
+            else:
+                item = atleast_1d(item)
+            parts.append(item)
+        return concatenate(parts, axis=self.axis)
+
+
+r_ = _Concatenator(0, False)
+c_ = _Concatenator(-1, True)
 
 # ----------------------------------------------------------------------------------
 # Indexing: x[idx] reads entries; its VJP writes g back into a zero array of x's shape,
@@ -770,3 +1271,60 @@ def asarray(obj, dtype=None):
     if obj.__class__ is Box and dtype is None:
         return obj
     return array(obj, dtype=dtype)
+
+# ----------------------------------------------------------------------------------
+# Constructors whose value depends on traced arguments.  linspace, logspace, full and
+# full_like are smooth in their start/stop/fill and are composed from differentiable
+# ops; arange's *length* jumps with its arguments, so a traced one is refused.
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    if not (_contains_box(start) or _contains_box(stop)):
+        return _np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype,
+                            axis=axis)
+    _float_dtype("linspace", dtype)
+    start, stop = asarray(start), asarray(stop)
+    div = (num - 1) if endpoint else num
+    fraction = _np.arange(num) / div if div > 0 else _np.zeros(num)
+    if num == 1:
+        fraction = _np.zeros(1)
+    nd = _builtins.max(_np.ndim(getval(start)), _np.ndim(getval(stop)))
+    fraction = fraction.reshape((num,) + (1,) * nd)
+    step = (stop - start) / div if div > 0 else (stop - start) * _np.nan
+    out = start + (stop - start) * fraction
+    if axis != 0:
+        out = moveaxis(out, 0, axis)
+    return (out, step) if retstep else out
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    if not (_contains_box(start) or _contains_box(stop) or _contains_box(base)):
+        return _np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype,
+                            axis=axis)
+    exponents = linspace(start, stop, num, endpoint=endpoint, axis=axis)
+    return power(base, exponents)
+
+
+def full(shape, fill_value, dtype=None, order="C"):
+    if not _contains_box(fill_value):
+        return _np.full(shape, fill_value, dtype=dtype, order=order)
+    _float_dtype("full", dtype)
+    return asarray(fill_value) + _np.zeros(shape)
+
+
+def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    if not _contains_box(fill_value):
+        return _np.full_like(getval(a), fill_value, dtype=dtype, order=order, subok=subok,
+                             shape=shape)
+    return full(_np.shape(getval(a)) if shape is None else shape, fill_value, dtype=dtype)
+
+
+def arange(*args, **kwargs):
+    if _contains_box(args) or _contains_box(list(kwargs.values())):
+        from ..tracer import NoDerivativeError
+
+        raise NoDerivativeError(
+            "arange: an argument is a traced value, but the number of entries jumps as it "
+            "changes, so arange has no derivative. Use linspace(start, stop, num) with a fixed "
+            "num, or start + step * numpy.arange(n).")
+    return _np.arange(*args, **kwargs)
