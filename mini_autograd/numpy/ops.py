@@ -495,8 +495,13 @@ def var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
 
 
 def std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
-    return sqrt(var(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims,
-                    where=where))
+    """Square root of var.  Over a single entry the spread is 0 whatever x is: derivative 0
+    there (not sqrt's 1/0), as in autograd."""
+    x = _prepare(x)
+    variance = var(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where)
+    if _count(_shape(x), _axis(axis)) <= 1:
+        return variance * 0.0
+    return sqrt(variance)
 
 
 def cumsum(x, axis=None, dtype=None, out=None):
@@ -570,16 +575,14 @@ matmul.defjvp(lambda t, ans, x, y: matmul(t, y), lambda t, ans, x, y: matmul(x, 
 
 
 def dot(x, y):
-    """``numpy.dot`` for scalars, vectors and matrices (the cases the book uses)."""
+    """``numpy.dot``: matmul for up to 2-D, else the last axis of x against the
+    second-to-last of y (the last if y is 1-D)."""
     xd, yd = len(_shape(x)), len(_shape(y))
     if xd == 0 or yd == 0:
         return multiply(x, y)
     if xd <= 2 and yd <= 2:
         return matmul(x, y)
-    raise NotImplementedError(
-        f"dot of arrays with shapes {_shape(x)} and {_shape(y)}: only 0-, 1- and 2-D "
-        "arguments are supported; use matmul (batched) or einsum for higher dimensions."
-    )
+    return tensordot(x, y, axes=([-1], [-2 if yd > 1 else 0]))
 
 
 def inner(x, y):
@@ -676,6 +679,20 @@ def _einsum_jvp(argnum, t, ans, args, kwargs):
     return _einsum_prim(args[0], *operands)
 
 
+def _interleaved_to_subscripts(args):
+    """einsum(a, [0, 1], b, [1, 2], [0, 2]) -> ('ab,bc->ac', (a, b))."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def word(sublist):
+        return "".join("..." if i is Ellipsis else letters[i] for i in sublist)
+
+    operands, inputs = args[0::2], args[1::2]
+    output = ""
+    if len(operands) > len(inputs):  # a trailing output sublist
+        operands, output = operands[:-1], "->" + word(operands[-1])
+    return ",".join(word(sub) for sub in inputs) + output, tuple(operands)
+
+
 def _einsum_flops(ans, subscripts, *operands):
     inputs, output = _parse_einsum(subscripts, operands)
     sizes = {}
@@ -700,8 +717,7 @@ def einsum(subscripts, *operands, optimize=False, **unsupported):
     """``numpy.einsum`` with a subscripts string.  ``optimize`` only changes the order of
     the work, so it is accepted and left to the engine; out=/dtype=/... are refused."""
     if not isinstance(subscripts, str):
-        raise TypeError("einsum: give the subscripts as a string ('ij,jk->ik'); the "
-                        "interleaved operand/sublist form is not supported.")
+        subscripts, operands = _interleaved_to_subscripts((subscripts,) + operands)
     if unsupported:
         raise TypeError(f"einsum: arguments {sorted(unsupported)} are not supported by "
                         "mini_autograd.")
@@ -748,9 +764,13 @@ transpose.defvjp(lambda g, ans, x, axes=None:
                  transpose(g, _inverse_axes(axes, _np.ndim(getval(x)))))
 transpose.defjvp(lambda t, ans, x, axes=None: transpose(t, axes))
 
-swapaxes = primitive(_np.swapaxes, name="swapaxes", saves="shapes", flops=lambda *a: 0)
-swapaxes.defvjp(lambda g, ans, x, a, b: swapaxes(g, a, b))
-swapaxes.defjvp(lambda t, ans, x, a, b: swapaxes(t, a, b))
+_swapaxes = primitive(_np.swapaxes, name="swapaxes", saves="shapes", flops=lambda *a: 0)
+_swapaxes.defvjp(lambda g, ans, x, a, b: _swapaxes(g, a, b))
+_swapaxes.defjvp(lambda t, ans, x, a, b: _swapaxes(t, a, b))
+
+
+def swapaxes(x, axis1, axis2):
+    return _swapaxes(x, _axis(axis1), _axis(axis2))
 
 
 def moveaxis(x, source, destination):
@@ -1103,6 +1123,7 @@ def rot90(x, k=1, axes=(0, 1)):
 
 
 def append(x, values, axis=None):
+    x, values = asarray(x), asarray(values)
     if axis is None:
         return concatenate([ravel(x), ravel(values)])
     return concatenate([x, values], axis=axis)
