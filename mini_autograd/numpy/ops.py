@@ -30,8 +30,33 @@ def _shape(x):
         return _np.shape(x)
 
 
+def _refuse_complex(v, what):
+    """mini_autograd differentiates real values only (no complex conventions).  A complex
+    constant mixed into a traced computation (``1j * x``) makes the derivatives complex;
+    the rules that every such path goes through (``unbroadcast`` in reverse mode, ``_fit``
+    in forward mode, concatenation) refuse it here rather than return a wrong gradient."""
+    v = getval(v)
+    if v.__class__ is complex or getattr(v, "dtype", _REAL).kind == "c":
+        raise TypeError(
+            f"{what}: a complex value appeared while differentiating (for example x * 1j, or a "
+            "complex constant combined with a traced value). mini_autograd differentiates "
+            "real values only: keep real and imaginary parts as separate real arrays.")
+    return v
+
+
+_REAL = _np.dtype(float)
+
+
+def _fit(t, ans):
+    """A JVP's tangent, real and broadcast to the answer's shape (and the answer real)."""
+    _refuse_complex(t, "forward mode")
+    _refuse_complex(ans, "forward mode")
+    return broadcast_to(t, _shape(ans))
+
+
 def unbroadcast(g, shape):
     """Sum ``g`` down to ``shape``, undoing NumPy broadcasting (differentiably)."""
+    _refuse_complex(g, "reverse mode")
     gshape = _shape(g)
     if gshape == shape:
         return g
@@ -71,26 +96,28 @@ def _restore_reduced(g, x_shape, axis, keepdims):
 add = primitive(_np.add, name="add", saves="shapes")
 add.defvjp(lambda g, ans, x, y: unbroadcast(g, _shape(x)),
            lambda g, ans, x, y: unbroadcast(g, _shape(y)))
-add.defjvp(lambda t, ans, x, y: broadcast_to(t, _shape(ans)),
-           lambda t, ans, x, y: broadcast_to(t, _shape(ans)))
+add.defjvp(lambda t, ans, x, y: _fit(t, ans),
+           lambda t, ans, x, y: _fit(t, ans))
 
 subtract = primitive(_np.subtract, name="subtract", saves="shapes")
 subtract.defvjp(lambda g, ans, x, y: unbroadcast(g, _shape(x)),
                 lambda g, ans, x, y: unbroadcast(-g, _shape(y)))
-subtract.defjvp(lambda t, ans, x, y: broadcast_to(t, _shape(ans)),
-                lambda t, ans, x, y: broadcast_to(-t, _shape(ans)))
+subtract.defjvp(lambda t, ans, x, y: _fit(t, ans),
+                lambda t, ans, x, y: _fit(-t, ans))
 
 multiply = primitive(_np.multiply, name="multiply", saves="args")
 multiply.defvjp(lambda g, ans, x, y: unbroadcast(g * y, _shape(x)),
                 lambda g, ans, x, y: unbroadcast(x * g, _shape(y)))
-multiply.defjvp(lambda t, ans, x, y: broadcast_to(t * y, _shape(ans)),
-                lambda t, ans, x, y: broadcast_to(x * t, _shape(ans)))
+multiply.defjvp(lambda t, ans, x, y: _fit(t * y, ans),
+                lambda t, ans, x, y: _fit(x * t, ans))
 
 divide = primitive(_np.divide, name="divide", saves="args")
-divide.defvjp(lambda g, ans, x, y: unbroadcast(g / y, _shape(x)),
-              lambda g, ans, x, y: unbroadcast(-g * x / y**2, _shape(y)))
-divide.defjvp(lambda t, ans, x, y: broadcast_to(t / y, _shape(ans)),
-              lambda t, ans, x, y: broadcast_to(-t * x / y**2, _shape(ans)))
+# Rules divide with ``divide`` (NumPy's x/0 = inf, with its warning), never Python's ``/``,
+# which raises ZeroDivisionError when both sides are plain Python floats.
+divide.defvjp(lambda g, ans, x, y: unbroadcast(divide(g, y), _shape(x)),
+              lambda g, ans, x, y: unbroadcast(divide(-g * x, y * y), _shape(y)))
+divide.defjvp(lambda t, ans, x, y: _fit(divide(t, y), ans),
+              lambda t, ans, x, y: _fit(divide(-t * x, y * y), ans))
 true_divide = divide
 
 
@@ -114,8 +141,8 @@ def _replace_zero(x, val):
 
 power = primitive(_np.power, name="power")
 power.defvjp(_power_dx, _power_dy)
-power.defjvp(lambda t, ans, x, y: broadcast_to(t * y * x ** _exponent_less_one(y), _shape(ans)),
-             lambda t, ans, x, y: broadcast_to(t * log(_replace_zero(x, 1.0)) * ans, _shape(ans)))
+power.defjvp(lambda t, ans, x, y: _fit(t * y * x ** _exponent_less_one(y), ans),
+             lambda t, ans, x, y: _fit(t * log(_replace_zero(x, 1.0)) * ans, ans))
 
 negative = primitive(_np.negative, name="negative", saves="shapes")
 negative.defvjp(lambda g, ans, x: -g)
@@ -125,8 +152,8 @@ negative.defjvp(lambda t, ans, x: -t)
 logaddexp = primitive(_np.logaddexp, name="logaddexp", saves="all")
 logaddexp.defvjp(lambda g, ans, x, y: unbroadcast(g * exp(x - ans), _shape(x)),
                  lambda g, ans, x, y: unbroadcast(g * exp(y - ans), _shape(y)))
-logaddexp.defjvp(lambda t, ans, x, y: broadcast_to(t * exp(x - ans), _shape(ans)),
-                 lambda t, ans, x, y: broadcast_to(t * exp(y - ans), _shape(ans)))
+logaddexp.defjvp(lambda t, ans, x, y: _fit(t * exp(x - ans), ans),
+                 lambda t, ans, x, y: _fit(t * exp(y - ans), ans))
 
 
 def _balanced_eq(x, z, y):
@@ -138,40 +165,40 @@ def _balanced_eq(x, z, y):
 maximum = primitive(_np.maximum, name="maximum")
 maximum.defvjp(lambda g, ans, x, y: unbroadcast(g * _balanced_eq(x, ans, y), _shape(x)),
                lambda g, ans, x, y: unbroadcast(g * _balanced_eq(y, ans, x), _shape(y)))
-maximum.defjvp(lambda t, ans, x, y: broadcast_to(t * _balanced_eq(x, ans, y), _shape(ans)),
-               lambda t, ans, x, y: broadcast_to(t * _balanced_eq(y, ans, x), _shape(ans)))
+maximum.defjvp(lambda t, ans, x, y: _fit(t * _balanced_eq(x, ans, y), ans),
+               lambda t, ans, x, y: _fit(t * _balanced_eq(y, ans, x), ans))
 
 minimum = primitive(_np.minimum, name="minimum")
 minimum.defvjp(lambda g, ans, x, y: unbroadcast(g * _balanced_eq(x, ans, y), _shape(x)),
                lambda g, ans, x, y: unbroadcast(g * _balanced_eq(y, ans, x), _shape(y)))
-minimum.defjvp(lambda t, ans, x, y: broadcast_to(t * _balanced_eq(x, ans, y), _shape(ans)),
-               lambda t, ans, x, y: broadcast_to(t * _balanced_eq(y, ans, x), _shape(ans)))
+minimum.defjvp(lambda t, ans, x, y: _fit(t * _balanced_eq(x, ans, y), ans),
+               lambda t, ans, x, y: _fit(t * _balanced_eq(y, ans, x), ans))
 
 logaddexp2 = primitive(_np.logaddexp2, name="logaddexp2", saves="all")
 logaddexp2.defvjp(lambda g, ans, x, y: unbroadcast(g * exp2(x - ans), _shape(x)),
                   lambda g, ans, x, y: unbroadcast(g * exp2(y - ans), _shape(y)))
-logaddexp2.defjvp(lambda t, ans, x, y: broadcast_to(t * exp2(x - ans), _shape(ans)),
-                  lambda t, ans, x, y: broadcast_to(t * exp2(y - ans), _shape(ans)))
+logaddexp2.defjvp(lambda t, ans, x, y: _fit(t * exp2(x - ans), ans),
+                  lambda t, ans, x, y: _fit(t * exp2(y - ans), ans))
 
 # atan2(y, x) is the angle of the point (x, y): d/dy = x / r^2, d/dx = -y / r^2
 arctan2 = primitive(_np.arctan2, name="arctan2", saves="args")
-arctan2.defvjp(lambda g, ans, y, x: unbroadcast(g * x / (x * x + y * y), _shape(y)),
-               lambda g, ans, y, x: unbroadcast(-g * y / (x * x + y * y), _shape(x)))
-arctan2.defjvp(lambda t, ans, y, x: broadcast_to(t * x / (x * x + y * y), _shape(ans)),
-               lambda t, ans, y, x: broadcast_to(-t * y / (x * x + y * y), _shape(ans)))
+arctan2.defvjp(lambda g, ans, y, x: unbroadcast(divide(g * x, x * x + y * y), _shape(y)),
+               lambda g, ans, y, x: unbroadcast(divide(-g * y, x * x + y * y), _shape(x)))
+arctan2.defjvp(lambda t, ans, y, x: _fit(divide(t * x, x * x + y * y), ans),
+               lambda t, ans, y, x: _fit(divide(-t * y, x * x + y * y), ans))
 
 hypot = primitive(_np.hypot, name="hypot", saves="all")
 hypot.defvjp(lambda g, ans, x, y: unbroadcast(g * x / ans, _shape(x)),
              lambda g, ans, x, y: unbroadcast(g * y / ans, _shape(y)))
-hypot.defjvp(lambda t, ans, x, y: broadcast_to(t * x / ans, _shape(ans)),
-             lambda t, ans, x, y: broadcast_to(t * y / ans, _shape(ans)))
+hypot.defjvp(lambda t, ans, x, y: _fit(t * x / ans, ans),
+             lambda t, ans, x, y: _fit(t * y / ans, ans))
 
 # x mod y = x - y floor(x / y): slope 1 in x and -floor(x / y) in y (between the jumps)
 mod = primitive(_np.mod, name="mod", saves="args")
 mod.defvjp(lambda g, ans, x, y: unbroadcast(g, _shape(x)),
-           lambda g, ans, x, y: unbroadcast(-g * _np.floor(getval(x) / getval(y)), _shape(y)))
-mod.defjvp(lambda t, ans, x, y: broadcast_to(t, _shape(ans)),
-           lambda t, ans, x, y: broadcast_to(-t * _np.floor(getval(x) / getval(y)), _shape(ans)))
+           lambda g, ans, x, y: unbroadcast(-g * _np.floor_divide(getval(x), getval(y)), _shape(y)))
+mod.defjvp(lambda t, ans, x, y: _fit(t, ans),
+           lambda t, ans, x, y: _fit(-t * _np.floor_divide(getval(x), getval(y)), ans))
 remainder = mod
 
 fmax = primitive(_np.fmax, name="fmax")
@@ -192,8 +219,9 @@ def _unary(fun, name, vjp, jvp, saves="args"):
 exp = _unary(_np.exp, "exp", lambda g, ans, x: g * ans, lambda t, ans, x: t * ans, saves="ans")
 expm1 = _unary(_np.expm1, "expm1",
                lambda g, ans, x: g * (ans + 1.0), lambda t, ans, x: t * (ans + 1.0), saves="ans")
-log = _unary(_np.log, "log", lambda g, ans, x: g / x, lambda t, ans, x: t / x)
-log1p = _unary(_np.log1p, "log1p", lambda g, ans, x: g / (x + 1.0), lambda t, ans, x: t / (x + 1.0))
+log = _unary(_np.log, "log", lambda g, ans, x: divide(g, x), lambda t, ans, x: divide(t, x))
+log1p = _unary(_np.log1p, "log1p", lambda g, ans, x: divide(g, x + 1.0),
+               lambda t, ans, x: divide(t, x + 1.0))
 log2 = _unary(_np.log2, "log2", lambda g, ans, x: g / (x * _np.log(2.0)),
               lambda t, ans, x: t / (x * _np.log(2.0)))
 log10 = _unary(_np.log10, "log10", lambda g, ans, x: g / (x * _np.log(10.0)),
@@ -217,8 +245,8 @@ sinh = _unary(_np.sinh, "sinh", lambda g, ans, x: g * cosh(x), lambda t, ans, x:
 cosh = _unary(_np.cosh, "cosh", lambda g, ans, x: g * sinh(x), lambda t, ans, x: t * sinh(x))
 tanh = _unary(_np.tanh, "tanh", lambda g, ans, x: g * (1.0 - ans * ans),
               lambda t, ans, x: t * (1.0 - ans * ans), saves="ans")
-arctanh = _unary(_np.arctanh, "arctanh", lambda g, ans, x: g / (1.0 - x * x),
-                 lambda t, ans, x: t / (1.0 - x * x))
+arctanh = _unary(_np.arctanh, "arctanh", lambda g, ans, x: divide(g, 1.0 - x * x),
+                 lambda t, ans, x: divide(t, 1.0 - x * x))
 arcsinh = _unary(_np.arcsinh, "arcsinh", lambda g, ans, x: g / sqrt(x * x + 1.0),
                  lambda t, ans, x: t / sqrt(x * x + 1.0))
 # |x| has derivative sign(x); at 0 we pick 0, as autograd does.
@@ -317,8 +345,8 @@ _where.defvjp(None,
               lambda g, ans, c, x, y: unbroadcast(_where(c, g, 0.0), _shape(x)),
               lambda g, ans, c, x, y: unbroadcast(_where(c, 0.0, g), _shape(y)))
 _where.defjvp(None,
-              lambda t, ans, c, x, y: _where(c, broadcast_to(t, _shape(ans)), 0.0),
-              lambda t, ans, c, x, y: _where(c, 0.0, broadcast_to(t, _shape(ans))))
+              lambda t, ans, c, x, y: _where(c, _fit(t, ans), 0.0),
+              lambda t, ans, c, x, y: _where(c, 0.0, _fit(t, ans)))
 
 
 def where(condition, x=None, y=None):
@@ -478,7 +506,8 @@ def prod(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
 
 _prod = primitive(_np.prod, name="prod", flops=_sum_flops)
 _prod.defvjp(lambda g, ans, x, axis=None, keepdims=False:
-             broadcast_to(_restore_reduced(g * ans, _shape(x), axis, keepdims), _shape(x)) / x)
+             divide(broadcast_to(_restore_reduced(g * ans, _shape(x), axis, keepdims), _shape(x)),
+                    x))
 _prod.defjvp(lambda t, ans, x, axis=None, keepdims=False:
              _sum(t * _restore_reduced(ans, _shape(x), axis, keepdims) / x, axis=axis,
                   keepdims=keepdims))
@@ -545,7 +574,7 @@ def _swap_last(x):
 def _matmul_vjp_x(g, ans, x, y):
     xd, yd = _np.ndim(getval(x)), _np.ndim(getval(y))
     if xd == 1 and yd == 1:
-        return g * y
+        return unbroadcast(g * y, _shape(x))
     if xd == 1:  # (k,) @ (..., k, m) -> (..., m): dx[k] = sum g[..., m] y[..., k, m]
         return unbroadcast(matmul(expand_dims(g, -2), _swap_last(y))[..., 0, :], _shape(x))
     if yd == 1:  # (..., n, k) @ (k,) -> (..., n)
@@ -556,7 +585,7 @@ def _matmul_vjp_x(g, ans, x, y):
 def _matmul_vjp_y(g, ans, x, y):
     xd, yd = _np.ndim(getval(x)), _np.ndim(getval(y))
     if xd == 1 and yd == 1:
-        return g * x
+        return unbroadcast(g * x, _shape(y))
     if xd == 1:  # (k,) @ (..., k, m): dy[..., k, m] = x[k] g[..., m]
         return unbroadcast(expand_dims(x, -1) * expand_dims(g, -2), _shape(y))
     if yd == 1:  # (..., n, k) @ (k,): dy[k] = sum_n g[..., n] x[..., n, k]
@@ -571,7 +600,7 @@ def _matmul_flops(ans, x, y):
 matmul = primitive(_np.matmul, name="matmul", saves="args",
                    flops=_matmul_flops)
 matmul.defvjp(_matmul_vjp_x, _matmul_vjp_y)
-matmul.defjvp(lambda t, ans, x, y: matmul(t, y), lambda t, ans, x, y: matmul(x, t))
+matmul.defjvp(lambda t, ans, x, y: _fit(matmul(t, y), ans), lambda t, ans, x, y: _fit(matmul(x, t), ans))
 
 
 def dot(x, y):
@@ -676,7 +705,7 @@ def _einsum_vjp(argnum, g, ans, args, kwargs):
 def _einsum_jvp(argnum, t, ans, args, kwargs):
     operands = list(args[1:])
     operands[argnum - 1] = t
-    return _einsum_prim(args[0], *operands)
+    return _fit(_einsum_prim(args[0], *operands), ans)
 
 
 def _interleaved_to_subscripts(args):
@@ -874,13 +903,14 @@ def _concatenate_vjp(argnum, g, ans, args, kwargs):
     offsets = _np.cumsum([0] + [_shape(a)[axis] for a in arrays])
     index = [slice(None)] * len(_shape(g))
     index[axis] = slice(int(offsets[i]), int(offsets[i + 1]))
+    _refuse_complex(g, "concatenate")
     return g[tuple(index)]
 
 
 def _concatenate_jvp(argnum, t, ans, args, kwargs):
     axis, arrays = args[0], args[1:]
     parts = [t if j == argnum - 1 else zeros_like_float(a) for j, a in enumerate(arrays)]
-    return _concatenate(axis, *parts)
+    return _fit(_concatenate(axis, *parts), ans)
 
 
 _concatenate = primitive(_concatenate_args, name="concatenate", saves="shapes", flops=lambda *a: 0)
