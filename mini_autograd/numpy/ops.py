@@ -35,16 +35,18 @@ def _refuse_complex(v, what):
     constant mixed into a traced computation (``1j * x``) makes the derivatives complex;
     the rules that every such path goes through (``unbroadcast`` in reverse mode, ``_fit``
     in forward mode, concatenation) refuse it here rather than return a wrong gradient."""
-    v = getval(v)
-    if v.__class__ is complex or getattr(v, "dtype", _REAL).kind == "c":
-        raise TypeError(
-            f"{what}: a complex value appeared while differentiating (for example x * 1j, or a "
-            "complex constant combined with a traced value). mini_autograd differentiates "
-            "real values only: keep real and imaginary parts as separate real arrays.")
-    return v
-
-
-_REAL = _np.dtype(float)
+    while v.__class__ is Box:
+        v = v._value
+    try:
+        if v.dtype.kind != "c":
+            return
+    except AttributeError:
+        if v.__class__ is not complex:
+            return
+    raise TypeError(
+        f"{what}: a complex value appeared while differentiating (for example x * 1j, or a "
+        "complex constant combined with a traced value). mini_autograd differentiates "
+        "real values only: keep real and imaginary parts as separate real arrays.")
 
 
 def _fit(t, ans):
