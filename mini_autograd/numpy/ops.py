@@ -1204,6 +1204,28 @@ def partition(x, kth, axis=-1):
     return take_along_axis(x, _np.argpartition(getval(x), kth, axis=axis), axis)
 
 
+def gradient(f, *spacing, axis=None, edge_order=1):
+    """numpy.gradient with a uniform spacing (one number, default 1) and edge_order=1:
+    central differences inside, one-sided at the two ends; a list of arrays for several axes."""
+    if edge_order != 1 or len(spacing) > 1 or spacing and _np.ndim(spacing[0]) != 0:
+        raise NotImplementedError("gradient: only one scalar spacing and edge_order=1 are "
+                                  "supported; compose other stencils with diff or slicing.")
+    h = spacing[0] if spacing else 1.0
+    ndim = _np.ndim(getval(f))
+    axes = range(ndim) if axis is None else _np.atleast_1d(_axis(axis)) % ndim
+    out = []
+    for a in axes:
+        a = int(a)
+
+        def part(lo, hi):
+            return f[(slice(None),) * a + (slice(lo, hi),)]
+
+        inner = (part(2, None) - part(None, -2)) / (2.0 * h)
+        first, last = (part(1, 2) - part(0, 1)) / h, (part(-1, None) - part(-2, -1)) / h
+        out.append(concatenate([first, inner, last], axis=a))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
 class _Concatenator:
     """``np.r_[a, b, 1:3]`` and ``np.c_[...]`` for traced values, by concatenate."""
 

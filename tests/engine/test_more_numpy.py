@@ -178,6 +178,8 @@ REARRANGE = {  # name -> (function, argument)
     "einsum_interleaved": (lambda np, x: np.einsum(x, [0, 1], onp.ones((3, 2)), [1, 2], [0, 2]),
                            RNG.normal(size=(2, 3))),
     "r_": (lambda np, x: np.r_[x, 2 * x], RNG.normal(size=3)),
+    "gradient": (lambda np, x: np.gradient(x, 0.5, axis=0), RNG.normal(size=(4, 2))),
+    "gradient_all_axes": (lambda np, x: np.stack(np.gradient(x)), RNG.normal(size=(3, 4))),
     "where_traced_condition": (lambda np, x: np.where(x > 0, x, -2 * x),
                                onp.array([0.5, -1.0, 2.0])),
 }
