@@ -176,6 +176,25 @@ def _refuse_traced_closure(probe, name, what, where):
         )
 
 
+class _Split:
+    """Unflattens one flat vector into the pieces ``_solve_again`` joined."""
+
+    def __init__(self, sizes):
+        self.bounds = _np.cumsum([0] + list(sizes))
+
+    def __call__(self, flat):
+        return tuple(flat[lo:hi] for lo, hi in zip(self.bounds[:-1], self.bounds[1:]))
+
+
+def _solve_again(dynamics, y0, t, params, solver):
+    """odeint inside a rule: the same differentiable primitive, without odeint's checks of
+    the user's input (the dynamics are our own, and a probe call would cost an evaluation)."""
+    flat = np.concatenate([np.reshape(p, (-1,)) for p in params])
+    split = _Split([_np.size(getval(p)) for p in params])
+    return _odeint(dynamics, y0, t, flat, split, solver["method"], solver["steps"],
+                   solver["rtol"], solver["atol"], solver["max_steps"])
+
+
 class _Flat:
     """``func`` on flat vectors: (y, t, p) -> dy/dt, all 1-D."""
 
@@ -220,7 +239,7 @@ def _odeint_vjp_parts(g, ys, func, y0, t, flat_args, unflatten, method, steps, r
         t_grads[i] = np.dot(f_flat(ys_flat[i], t[i], flat_args), g[i])
         a_t0 = a_t0 - t_grads[i]
         state = np.concatenate([ys_flat[i], a, np.reshape(a_t0, (1,)), np.reshape(a_p, (-1,))])
-        state = odeint(adjoint, state, np.stack([t[i], t[i - 1]]), (flat_args,), **solver)[1]
+        state = _solve_again(adjoint, state, np.stack([t[i], t[i - 1]]), [flat_args], solver)[1]
         a = state[size:2 * size] + g[i - 1]
         a_t0 = state[2 * size]
         a_p = state[2 * size + 1:]
@@ -266,9 +285,9 @@ def _odeint_jvp(argnum):
             u0 = -f_flat(y0_flat, t[0], flat_args) * tangent[0]
         else:
             u0 = np.zeros(size)
-        states = odeint(_Sensitivity(f_flat, size), np.concatenate([y0_flat, u0]), t,
-                        (flat_args, w), method=method, steps=steps, rtol=rtol, atol=atol,
-                        max_steps=max_steps)
+        solver = dict(method=method, steps=steps, rtol=rtol, atol=atol, max_steps=max_steps)
+        states = _solve_again(_Sensitivity(f_flat, size), np.concatenate([y0_flat, u0]), t,
+                              [flat_args, w], solver)
         u = states[:, size:]
         if argnum == 2:  # moving t_i reads y at another time: + f(y_i, t_i) dt_i
             ys_flat = np.reshape(ys, (n, size))
