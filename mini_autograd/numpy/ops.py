@@ -338,9 +338,15 @@ def _clip_mask(ans, a_min, a_max):
     return inside
 
 
-clip = primitive(_np.clip, name="clip")
-clip.defvjp(lambda g, ans, x, a_min=None, a_max=None: g * _clip_mask(ans, a_min, a_max))
-clip.defjvp(lambda t, ans, x, a_min=None, a_max=None: t * _clip_mask(ans, a_min, a_max))
+_clip = primitive(lambda x, a_min, a_max: _np.clip(x, a_min, a_max), name="clip")
+_clip.defvjp(lambda g, ans, x, a_min, a_max: g * _clip_mask(ans, a_min, a_max))
+_clip.defjvp(lambda t, ans, x, a_min, a_max: t * _clip_mask(ans, a_min, a_max))
+
+
+def clip(x, a_min=None, a_max=None, out=None, *, min=None, max=None):  # noqa: A002
+    """numpy.clip: slope 1 inside the bounds, 0 where clipped (the bounds are constants)."""
+    _refuse("clip", out)
+    return _clip(x, a_min if min is None else min, a_max if max is None else max)
 
 _where = primitive(_np.where, name="where", saves="shapes")
 _where.defvjp(None,
@@ -634,7 +640,8 @@ def outer(x, y):
 def tensordot(a, b, axes=2):
     a_dims, b_dims = _np.ndim(getval(a)), _np.ndim(getval(b))
     letters = "abcdefghijklmnopqrstuvwxyz"
-    if isinstance(axes, int):
+    if _np.ndim(axes) == 0:
+        axes = _operator.index(axes)
         a_axes = list(range(a_dims - axes, a_dims))
         b_axes = list(range(axes))
     else:
@@ -991,7 +998,7 @@ def dsplit(x, indices_or_sections):
 
 def tile(x, reps):
     """Repeat x (composed from broadcasting, so it is differentiable)."""
-    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    reps = (_operator.index(reps),) if _np.ndim(reps) == 0 else tuple(map(_operator.index, reps))
     shape = _shape(x)
     nd = _builtins.max(len(shape), len(reps))
     shape = (1,) * (nd - len(shape)) + shape

@@ -29,9 +29,10 @@ MASK = onp.array([[True, False, True], [False, True, True]])
 
 # ---- optional arguments: supported ----------------------------------------------------
 
-# autograd's rules ignore where=: its gradient reaches masked-out entries.  These two are
-# checked against finite differences instead (see AUTOGRAD_WRONG).
-AUTOGRAD_WRONG = {"sum_where_initial", "mean_where"}
+# autograd's rules ignore where= (its gradient reaches masked-out entries), and its tile
+# rule sums a 2-D x tiled along its last axis over the wrong axis (tile(x, 2) with x of
+# shape (2, 3)).  These are checked against finite differences instead.
+AUTOGRAD_WRONG = {"sum_where_initial", "mean_where", "tile_numpy_int"}
 SUPPORTED = {  # name -> function of (np, x), run through autograd too where it can
     "sum_where_initial": lambda np, x: np.sum(x, axis=1, where=MASK, initial=0.5),
     "sum_float_dtype": lambda np, x: np.sum(x, axis=0, dtype=onp.float64),
@@ -51,6 +52,9 @@ SUPPORTED = {  # name -> function of (np, x), run through autograd too where it 
     "swapaxes_numpy_ints": lambda np, x: np.swapaxes(x, onp.int64(0), onp.int64(1)),
     "squeeze_axis_numpy_int": lambda np, x: np.squeeze(np.reshape(x, (1, 6)), axis=onp.int64(0)),
     "concatenate_axis_numpy_int": lambda np, x: np.concatenate([x, x], axis=onp.int64(1)),
+    "clip_min_max_keywords": lambda np, x: np.clip(x, min=-0.8, max=1.2),
+    "tile_numpy_int": lambda np, x: np.tile(x, onp.int64(2)),
+    "tensordot_axes_numpy_int": lambda np, x: np.tensordot(x, np.transpose(x), axes=onp.int64(1)),
 }
 
 
@@ -68,6 +72,7 @@ REFUSED = {  # name -> (call on a traced x, words the message must hold)
     "prod_initial": (lambda x: mnp.prod(x, initial=2.0), ["prod", "initial"]),
     "axis_float": (lambda x: mnp.sum(x, axis=1.0), ["axis", "integer"]),
     "einsum_out": (lambda x: mnp.einsum("ij->", x, out=onp.zeros(())), ["einsum", "out"]),
+    "clip_out": (lambda x: mnp.clip(x, 0.0, 1.0, out=onp.zeros((2, 3))), ["clip", "out="]),
     "reshape_order_A": (lambda x: mnp.reshape(x, (6,), order="A"), ["reshape", "order"]),
     "astype_int": (lambda x: x.astype(int), ["astype", "int"]),
     "arange_traced": (lambda x: mnp.arange(x[0, 0], 3.0), ["arange", "linspace"]),
