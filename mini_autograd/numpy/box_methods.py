@@ -119,11 +119,9 @@ _method("cumsum", lambda self, axis=None: ops.cumsum(self, axis))
 
 
 def _reshape(self, *shape, order="C"):
-    if order != "C":
-        raise NotImplementedError("reshape: only order='C' is supported.")
     if len(shape) == 1 and not isinstance(shape[0], int):
         shape = tuple(shape[0])
-    return ops.reshape(self, shape)
+    return ops.reshape(self, shape, order=order)
 
 
 def _transpose(self, *axes):
