@@ -20,8 +20,8 @@ Scope: the real-valued NumPy/SciPy behaviour mini_autograd promises (see ``IN_SC
 tests named ``*complex*`` are left out, and ``combo_check`` skips argument combinations
 that hold a complex array.
 The shared helpers in autograd's ``numpy_utils.py`` also try complex inputs by default
-(``test_complex=True``); the plugin makes them pass ``test_complex=False``, so those tests check their
-real-valued inputs only.  Out of scope, with the reason:
+(``test_complex=True``); the plugin makes them pass ``test_complex=False``, so those
+tests check their real-valued inputs only.  Out of scope, with the reason:
 
 * ``test_complex.py``, ``test_fft.py``: complex values and FFTs (mini_autograd is real-only);
 * ``test_core.py``, ``test_misc.py``, ``test_logic.py``, ``test_tests.py``,
@@ -226,7 +226,8 @@ def main():
         keyword = f"{keyword} and ({options.k})"
     # run from the tests folder, with autograd's own package folder out of sys.path
     subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                    "-p", "no:randomly", "-W", "ignore", "-c", str(tests / "pytest.ini"), "--rootdir", str(tests), "-k", keyword,
+                    "-p", "no:randomly", "-W", "ignore", "-c", str(tests / "pytest.ini"),
+                    "--rootdir", str(tests), "-k", keyword,
                     f"--junitxml={report}", *select], cwd=tests)
     cases = list(ET.parse(report).getroot().iter("testcase"))
     ran = [c for c in cases if c.find("skipped") is None]

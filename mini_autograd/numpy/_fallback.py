@@ -36,8 +36,8 @@ def guarded(module, name, where):
                 )
         for key, a in kwargs.items():
             if _has_box(a):
-                raise NoDerivativeError(f"{where}.{name} has no derivative rule, but keyword argument "
-                                f"{key!r} is a traced value.")
+                raise NoDerivativeError(f"{where}.{name} has no derivative rule, but keyword "
+                                        f"argument {key!r} is a traced value.")
         return fun(*args, **kwargs)
 
     no_rule._differentiable = False

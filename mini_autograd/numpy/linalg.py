@@ -46,7 +46,8 @@ def _solve_jvp_a(t, ans, a, b):
 
 
 solve = primitive(_solve, name="solve",
-                  flops=lambda ans, a, b: 2 * _np.shape(a)[-1] ** 3 // 3 + 2 * _np.size(b) * _np.shape(a)[-1])
+                  flops=lambda ans, a, b: (2 * _np.shape(a)[-1] ** 3 // 3
+                                           + 2 * _np.size(b) * _np.shape(a)[-1]))
 solve.defvjp(_solve_vjp_a, _solve_vjp_b)
 solve.defjvp(_solve_jvp_a, lambda t, ans, a, b: solve(a, t))
 

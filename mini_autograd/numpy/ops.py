@@ -388,7 +388,8 @@ def _axis(axis, name="axis"):
     try:
         return _operator.index(axis)
     except TypeError:
-        raise TypeError(f"{name} must be an integer or a tuple of integers, not {axis!r}.") from None
+        raise TypeError(f"{name} must be an integer or a tuple of integers, not "
+                        f"{axis!r}.") from None
 
 
 def _float_dtype(fun, dtype):
@@ -608,7 +609,8 @@ def _matmul_flops(ans, x, y):
 matmul = primitive(_np.matmul, name="matmul", saves="args",
                    flops=_matmul_flops)
 matmul.defvjp(_matmul_vjp_x, _matmul_vjp_y)
-matmul.defjvp(lambda t, ans, x, y: _fit(matmul(t, y), ans), lambda t, ans, x, y: _fit(matmul(x, t), ans))
+matmul.defjvp(lambda t, ans, x, y: _fit(matmul(t, y), ans),
+              lambda t, ans, x, y: _fit(matmul(x, t), ans))
 
 
 def dot(x, y):
@@ -775,7 +777,8 @@ def reshape(x, shape=None, order="C", *, newshape=None, copy=None):
     """``numpy.reshape``.  order='F' (fill the first axis fastest) is a C-order reshape of
     the reversed axes, so it is composed from transposes."""
     shape = newshape if shape is None else shape
-    shape = (_operator.index(shape),) if _np.ndim(shape) == 0 else tuple(map(_operator.index, shape))
+    shape = ((_operator.index(shape),) if _np.ndim(shape) == 0
+             else tuple(map(_operator.index, shape)))
     if order == "C":
         return _reshape(x, shape)
     if order == "F":
@@ -865,7 +868,8 @@ def atleast_2d(x):
     return _reshape(x, (1,) * (2 - nd) + _shape(x)) if nd < 2 else x
 
 
-flip = primitive(lambda x, axis=None: _np.flip(x, axis), name="flip", saves="shapes", flops=lambda *a, **k: 0)
+flip = primitive(lambda x, axis=None: _np.flip(x, axis), name="flip", saves="shapes",
+                 flops=lambda *a, **k: 0)
 flip.defvjp(lambda g, ans, x, axis=None: flip(g, axis))
 flip.defjvp(lambda t, ans, x, axis=None: flip(t, axis))
 
@@ -891,7 +895,8 @@ def _pad_slices(x_shape, pad_width):
 
 def _pad(x, pad_width, mode="constant", constant_values=0.0):
     if mode != "constant":
-        raise NotImplementedError(f"pad: mode={mode!r}; only mode='constant' is differentiable here.")
+        raise NotImplementedError(f"pad: mode={mode!r}; only mode='constant' is "
+                                  "differentiable here.")
     return _np.pad(x, pad_width, mode="constant", constant_values=constant_values)
 
 
@@ -1290,7 +1295,8 @@ def _untake(g, idx, shape):
     return out
 
 
-untake = primitive(_untake, name="untake", saves="shapes", flops=lambda ans, g, idx, shape: _np.size(g))
+untake = primitive(_untake, name="untake", saves="shapes",
+                   flops=lambda ans, g, idx, shape: _np.size(g))
 untake.defvjp(lambda g, ans, g_in, idx, shape: g[idx])
 untake.defjvp(lambda t, ans, g_in, idx, shape: untake(t, idx, shape))
 

@@ -11,7 +11,7 @@ import autograd.scipy.special as ag_special
 import autograd.scipy.stats as ag_stats
 import numpy as onp
 import pytest
-from engine_conftest import arrays, check, floats, shapes
+from engine_conftest import arrays, check, shapes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
