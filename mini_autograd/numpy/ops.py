@@ -425,7 +425,8 @@ def sum(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
     if where is not None:
         x = _where(_constant_mask("sum", where), x, 0.0)
     total = _sum(x, axis=_axis(axis), keepdims=keepdims)
-    return total if initial is None else total + initial
+    total = total if initial is None else total + initial
+    return total if dtype is None else astype(total, dtype)
 
 
 def _constant_mask(fun, where):
@@ -451,10 +452,12 @@ def mean(x, axis=None, dtype=None, out=None, keepdims=False, where=None):
     _float_dtype("mean", dtype)
     x, axis = _prepare(x), _axis(axis)
     if where is None:
-        return _mean(x, axis=axis, keepdims=keepdims)
-    mask = _np.broadcast_to(_constant_mask("mean", where), _shape(x))
-    return (_sum(_where(mask, x, 0.0), axis=axis, keepdims=keepdims)
-            / _np.sum(mask, axis=axis, keepdims=keepdims))
+        average = _mean(x, axis=axis, keepdims=keepdims)
+    else:
+        mask = _np.broadcast_to(_constant_mask("mean", where), _shape(x))
+        average = (_sum(_where(mask, x, 0.0), axis=axis, keepdims=keepdims)
+                   / _np.sum(mask, axis=axis, keepdims=keepdims))
+    return average if dtype is None else astype(average, dtype)
 
 
 def _chooser_share(ans, x, axis, keepdims):

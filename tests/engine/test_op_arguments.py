@@ -184,3 +184,9 @@ def test_traced_where_condition_is_a_constant_like_autograd():
 def test_functions_without_a_rule_raise_no_derivative_error(call):
     with pytest.raises(NoDerivativeError):
         grad(lambda a: mnp.sum(call(a)))(onp.eye(2))
+
+
+def test_floating_dtype_argument_sets_the_result_dtype_like_numpy():
+    for f in [lambda np, x: np.sum(x, dtype=onp.float32), lambda np, x: np.mean(x, 0, onp.float32)]:
+        assert f(mnp, X).dtype == f(onp, X).dtype == onp.float32
+        assert grad(lambda x: mnp.sum(f(mnp, x)))(X).dtype == onp.float64  # x's own dtype
