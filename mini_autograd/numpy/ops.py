@@ -49,6 +49,21 @@ def _refuse_complex(v, what):
         "real values only: keep real and imaginary parts as separate real arrays.")
 
 
+def _div(a, b):
+    """a / b in a rule, with NumPy's semantics (x/0 = inf or nan, with NumPy's warning) also
+    when both are plain Python floats, where Python's ``/`` raises ZeroDivisionError."""
+    if a.__class__ is float and b.__class__ is float:
+        return _np.divide(a, b)
+    return a / b
+
+
+def _real(t, ans):
+    """A JVP's tangent, checked real (and the answer too)."""
+    _refuse_complex(t, "forward mode")
+    _refuse_complex(ans, "forward mode")
+    return t
+
+
 def _fit(t, ans):
     """A JVP's tangent, real and broadcast to the answer's shape (and the answer real)."""
     _refuse_complex(t, "forward mode")
@@ -114,12 +129,10 @@ multiply.defjvp(lambda t, ans, x, y: _fit(t * y, ans),
                 lambda t, ans, x, y: _fit(x * t, ans))
 
 divide = primitive(_np.divide, name="divide", saves="args")
-# Rules divide with ``divide`` (NumPy's x/0 = inf, with its warning), never Python's ``/``,
-# which raises ZeroDivisionError when both sides are plain Python floats.
-divide.defvjp(lambda g, ans, x, y: unbroadcast(divide(g, y), _shape(x)),
-              lambda g, ans, x, y: unbroadcast(divide(-g * x, y * y), _shape(y)))
-divide.defjvp(lambda t, ans, x, y: _fit(divide(t, y), ans),
-              lambda t, ans, x, y: _fit(divide(-t * x, y * y), ans))
+divide.defvjp(lambda g, ans, x, y: unbroadcast(_div(g, y), _shape(x)),
+              lambda g, ans, x, y: unbroadcast(_div(-g * x, y**2), _shape(y)))
+divide.defjvp(lambda t, ans, x, y: _fit(_div(t, y), ans),
+              lambda t, ans, x, y: _fit(_div(-t * x, y**2), ans))
 true_divide = divide
 
 
@@ -184,10 +197,10 @@ logaddexp2.defjvp(lambda t, ans, x, y: _fit(t * exp2(x - ans), ans),
 
 # atan2(y, x) is the angle of the point (x, y): d/dy = x / r^2, d/dx = -y / r^2
 arctan2 = primitive(_np.arctan2, name="arctan2", saves="args")
-arctan2.defvjp(lambda g, ans, y, x: unbroadcast(divide(g * x, x * x + y * y), _shape(y)),
-               lambda g, ans, y, x: unbroadcast(divide(-g * y, x * x + y * y), _shape(x)))
-arctan2.defjvp(lambda t, ans, y, x: _fit(divide(t * x, x * x + y * y), ans),
-               lambda t, ans, y, x: _fit(divide(-t * y, x * x + y * y), ans))
+arctan2.defvjp(lambda g, ans, y, x: unbroadcast(_div(g * x, x * x + y * y), _shape(y)),
+               lambda g, ans, y, x: unbroadcast(_div(-g * y, x * x + y * y), _shape(x)))
+arctan2.defjvp(lambda t, ans, y, x: _fit(_div(t * x, x * x + y * y), ans),
+               lambda t, ans, y, x: _fit(_div(-t * y, x * x + y * y), ans))
 
 hypot = primitive(_np.hypot, name="hypot", saves="all")
 hypot.defvjp(lambda g, ans, x, y: unbroadcast(g * x / ans, _shape(x)),
@@ -221,9 +234,9 @@ def _unary(fun, name, vjp, jvp, saves="args"):
 exp = _unary(_np.exp, "exp", lambda g, ans, x: g * ans, lambda t, ans, x: t * ans, saves="ans")
 expm1 = _unary(_np.expm1, "expm1",
                lambda g, ans, x: g * (ans + 1.0), lambda t, ans, x: t * (ans + 1.0), saves="ans")
-log = _unary(_np.log, "log", lambda g, ans, x: divide(g, x), lambda t, ans, x: divide(t, x))
-log1p = _unary(_np.log1p, "log1p", lambda g, ans, x: divide(g, x + 1.0),
-               lambda t, ans, x: divide(t, x + 1.0))
+log = _unary(_np.log, "log", lambda g, ans, x: _div(g, x), lambda t, ans, x: _div(t, x))
+log1p = _unary(_np.log1p, "log1p", lambda g, ans, x: _div(g, x + 1.0),
+               lambda t, ans, x: _div(t, x + 1.0))
 log2 = _unary(_np.log2, "log2", lambda g, ans, x: g / (x * _np.log(2.0)),
               lambda t, ans, x: t / (x * _np.log(2.0)))
 log10 = _unary(_np.log10, "log10", lambda g, ans, x: g / (x * _np.log(10.0)),
@@ -247,8 +260,8 @@ sinh = _unary(_np.sinh, "sinh", lambda g, ans, x: g * cosh(x), lambda t, ans, x:
 cosh = _unary(_np.cosh, "cosh", lambda g, ans, x: g * sinh(x), lambda t, ans, x: t * sinh(x))
 tanh = _unary(_np.tanh, "tanh", lambda g, ans, x: g * (1.0 - ans * ans),
               lambda t, ans, x: t * (1.0 - ans * ans), saves="ans")
-arctanh = _unary(_np.arctanh, "arctanh", lambda g, ans, x: divide(g, 1.0 - x * x),
-                 lambda t, ans, x: divide(t, 1.0 - x * x))
+arctanh = _unary(_np.arctanh, "arctanh", lambda g, ans, x: _div(g, 1.0 - x * x),
+                 lambda t, ans, x: _div(t, 1.0 - x * x))
 arcsinh = _unary(_np.arcsinh, "arcsinh", lambda g, ans, x: g / sqrt(x * x + 1.0),
                  lambda t, ans, x: t / sqrt(x * x + 1.0))
 # |x| has derivative sign(x); at 0 we pick 0, as autograd does.
@@ -518,8 +531,7 @@ def prod(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
 
 _prod = primitive(_np.prod, name="prod", flops=_sum_flops)
 _prod.defvjp(lambda g, ans, x, axis=None, keepdims=False:
-             divide(broadcast_to(_restore_reduced(g * ans, _shape(x), axis, keepdims), _shape(x)),
-                    x))
+             broadcast_to(_restore_reduced(g * ans, _shape(x), axis, keepdims), _shape(x)) / x)
 _prod.defjvp(lambda t, ans, x, axis=None, keepdims=False:
              _sum(t * _restore_reduced(ans, _shape(x), axis, keepdims) / x, axis=axis,
                   keepdims=keepdims))
@@ -612,8 +624,8 @@ def _matmul_flops(ans, x, y):
 matmul = primitive(_np.matmul, name="matmul", saves="args",
                    flops=_matmul_flops)
 matmul.defvjp(_matmul_vjp_x, _matmul_vjp_y)
-matmul.defjvp(lambda t, ans, x, y: _fit(matmul(t, y), ans),
-              lambda t, ans, x, y: _fit(matmul(x, t), ans))
+matmul.defjvp(lambda t, ans, x, y: _real(matmul(t, y), ans),
+              lambda t, ans, x, y: _real(matmul(x, t), ans))
 
 
 def dot(x, y):
@@ -719,7 +731,7 @@ def _einsum_vjp(argnum, g, ans, args, kwargs):
 def _einsum_jvp(argnum, t, ans, args, kwargs):
     operands = list(args[1:])
     operands[argnum - 1] = t
-    return _fit(_einsum_prim(args[0], *operands), ans)
+    return _real(_einsum_prim(args[0], *operands), ans)
 
 
 def _interleaved_to_subscripts(args):
@@ -927,7 +939,7 @@ def _concatenate_vjp(argnum, g, ans, args, kwargs):
 def _concatenate_jvp(argnum, t, ans, args, kwargs):
     axis, arrays = args[0], args[1:]
     parts = [t if j == argnum - 1 else zeros_like_float(a) for j, a in enumerate(arrays)]
-    return _fit(_concatenate(axis, *parts), ans)
+    return _real(_concatenate(axis, *parts), ans)
 
 
 _concatenate = primitive(_concatenate_args, name="concatenate", saves="shapes", flops=lambda *a: 0)
