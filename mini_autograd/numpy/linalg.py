@@ -152,6 +152,8 @@ def eigh(a, UPLO="L"):
     (UPLO='L') or upper triangle.  The eigenvector derivative divides by the gaps between
     eigenvalues: it assumes distinct eigenvalues (NaN or huge at repeated ones).  A function
     of the eigenvalues alone is fine everywhere."""
+    if not isinstance(a, ops.Box):
+        return _np.linalg.eigh(a, UPLO)
     return tuple(_eigh_factors(_eigh_prim(a, UPLO), a))
 
 
@@ -182,6 +184,8 @@ cholesky.__doc__ = ("Lower-triangular L with L L^T = a (a symmetric positive def
 
 def slogdet(a):
     """(sign, log|det a|); the sign is locally constant, d log|det a| / da = a^-T."""
+    if not isinstance(a, ops.Box):
+        return _np.linalg.slogdet(a)
     return _np.linalg.slogdet(getval(a))[0], _logabsdet(a)
 
 
@@ -232,12 +236,12 @@ _qr_prim.defjvp(_qr_jvp)
 
 def qr(a, mode="reduced"):
     """Reduced QR of a tall or square matrix (m >= n, full column rank)."""
-    m, n = _shape(a)[-2:]
-    if mode != "reduced" or (m < n and isinstance(a, ops.Box)):
-        if isinstance(a, ops.Box):
-            raise NotImplementedError(f"qr(mode={mode!r}) of shape {_shape(a)}: the derivative "
-                                      "is implemented for mode='reduced' and m >= n only.")
+    if not isinstance(a, ops.Box):
         return _np.linalg.qr(a, mode)
+    m, n = _shape(a)[-2:]
+    if mode != "reduced" or m < n:
+        raise NotImplementedError(f"qr(mode={mode!r}) of shape {_shape(a)}: the derivative "
+                                  "is implemented for mode='reduced' and m >= n only.")
     return tuple(_qr_factors(_qr_prim(a), a))
 
 
