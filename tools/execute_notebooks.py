@@ -213,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     kernel_environment()
+    if args.output_dir:
+        args.output_dir.mkdir(parents=True, exist_ok=True)
     total = 0.0
     for source in args.notebooks:
         target = args.output_dir / source.name if args.output_dir else source
