@@ -126,9 +126,9 @@ def test_notebook_without_widgets_is_left_alone():
 
 # ----------------------------------------------------------------------- measurements
 
-def _timing_cell(text: str, source: str = "# NBVAL_IGNORE_OUTPUT\nimport time\n...",
+def _timing_cell(text: str, tags=("nbval-ignore-output",), source: str = "best_time(f)",
                  cell_id: str = "timing") -> nbformat.NotebookNode:
-    cell = new_code_cell(source, execution_count=1,
+    cell = new_code_cell(source, execution_count=1, metadata={"tags": list(tags)},
                          outputs=[new_output("stream", name="stdout", text=text)])
     cell.id = cell_id
     return cell
@@ -153,9 +153,8 @@ def test_fresh_output_is_stored_when_more_than_numbers_changed():
     assert _keep(_timing_cell(stored), _timing_cell(fresh)) == fresh
 
 
-def test_fresh_output_is_stored_for_unmarked_or_edited_cells():
+def test_fresh_output_is_stored_for_untagged_or_edited_cells():
     stored, fresh = "loss 0.707\n", "loss 0.512\n"
-    unmarked = "print(loss)"
-    assert _keep(_timing_cell(stored, unmarked), _timing_cell(fresh, unmarked)) == fresh
-    edited = _timing_cell(fresh, "# NBVAL_IGNORE_OUTPUT\nimport time\n# edited")
+    assert _keep(_timing_cell(stored, tags=()), _timing_cell(fresh, tags=())) == fresh
+    edited = _timing_cell(fresh, source="best_time(f)  # edited")
     assert _keep(_timing_cell(stored), edited) == fresh

@@ -21,8 +21,8 @@ script removes after execution:
    made from the notebook's name and the order in which the kernel created the model,
    everywhere it occurs. The new ids keep the 32-hex-digit shape of the old ones, so
    tools that recognise widget ids (nbval's sanitizer, tests/nbval_sanitize.cfg) still do.
-3. Outputs that are measurements of the machine (timings), in cells marked
-   ``# NBVAL_IGNORE_OUTPUT``, differ in their numbers on every run. If a fresh output of
+3. Outputs that are measurements of the machine (timings), in cells tagged
+   ``nbval-ignore-output``, differ in their numbers on every run. If a fresh output of
    such a cell differs from the stored one only in its numbers, the stored output is
    kept; ``--refresh-measurements`` stores the fresh numbers instead.
 
@@ -47,7 +47,9 @@ from nbclient.exceptions import CellExecutionError
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor, ExecutePreprocessor
 
 BUDGET_SECONDS = 20.0
-IGNORE_MARKER = "# NBVAL_IGNORE_OUTPUT"
+# nbval's cell tag (and its older in-code comment) for an output that may change.
+IGNORE_TAG = "nbval-ignore-output"
+IGNORE_COMMENT = "# NBVAL_IGNORE_OUTPUT"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 MODEL_REF = "IPY_MODEL_"
@@ -154,7 +156,10 @@ def _shows_widgets(cell) -> bool:
 
 
 def is_measurement_cell(cell) -> bool:
-    return cell.cell_type == "code" and cell.source.lstrip().startswith(IGNORE_MARKER)
+    """A code cell whose output nbval is told not to compare (a timing, a widget)."""
+    return cell.cell_type == "code" and (
+        IGNORE_TAG in cell.get("metadata", {}).get("tags", [])
+        or cell.source.lstrip().startswith(IGNORE_COMMENT))
 
 
 def keep_stored_measurements(nb, stored) -> list[int]:
@@ -209,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--budget", type=float, default=BUDGET_SECONDS,
                         help="flag a notebook that takes longer (seconds)")
     parser.add_argument("--refresh-measurements", action="store_true",
-                        help=f"store fresh numbers in {IGNORE_MARKER} cells (timings)")
+                        help=f"store fresh numbers in cells tagged {IGNORE_TAG} (timings)")
     args = parser.parse_args(argv)
 
     kernel_environment()
