@@ -75,25 +75,19 @@ lab: $(LAB_STAMP)
 	  $(LAB_BIN)/jupyter lab --ServerApp.root_dir=chapters $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # --- notebooks ------------------------------------------------------------------
-# JUPYTER_PATH puts the venv's own "python3" kernelspec ahead of any user-level one,
-# so the kernel is the venv's interpreter (the one with the pinned packages).
+# tools/execute_notebooks.py runs each chapter in a fresh kernel (the venv's own
+# "python3" kernelspec, cwd chapters/) and stores outputs and widget state so that an
+# unchanged chapter keeps its exact bytes: streams merged, widget ids derived from the
+# notebook's name, a timing kept when only its numbers changed. It prints each
+# notebook's run time and flags any over NB_BUDGET seconds.
+# `make notebooks NB_ARGS=--refresh-measurements` also stores fresh timings.
+NB_BUDGET  ?= 20
+NB_ARGS    ?=
 
 notebooks: $(PY_STAMP)
 	@if [ -z "$(NOTEBOOKS)" ]; then echo "no chapters/*.ipynb to execute"; exit 0; fi; \
-	total=0; for nb in $(NOTEBOOKS); do \
-	  t0=$$(date +%s%N); \
-	  JUPYTER_PATH=$(abspath $(VENV))/share/jupyter \
-	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=$(NB_TIMEOUT) \
-	    --ExecutePreprocessor.kernel_name=python3 \
-	    --ExecutePreprocessor.store_widget_state=True \
-	    --ExecutePreprocessor.record_timing=False \
-	    --log-level=WARN "$$nb" || { echo "FAILED: $$nb"; exit 1; }; \
-	  t1=$$(date +%s%N); ms=$$(( (t1 - t0) / 1000000 )); total=$$((total + ms)); \
-	  flag=""; [ $$ms -le 20000 ] || flag="  <-- over the 20 s budget"; \
-	  printf '%7d.%01d s  %s%s\n' $$((ms / 1000)) $$((ms % 1000 / 100)) "$$nb" "$$flag"; \
-	done; \
-	printf '%7d.%01d s  total\n' $$((total / 1000)) $$((total % 1000 / 100))
+	$(PY) tools/execute_notebooks.py --timeout $(NB_TIMEOUT) --budget $(NB_BUDGET) \
+	  $(NB_ARGS) $(NOTEBOOKS)
 
 # --- the book -------------------------------------------------------------------
 
