@@ -10,10 +10,12 @@
 """
 
 import functools as _functools
+import sys as _sys
 
 import numpy as _np
 
 from ..tracer import getval as _getval
+from ._fallback import guarded as _guarded
 from . import box_methods as _box_methods  # noqa: F401  (installs the ndarray interface)
 from . import linalg  # noqa: F401
 from . import random  # noqa: F401
@@ -65,6 +67,7 @@ ndarray = _np.ndarray
 
 
 def __getattr__(name):
-    from ._fallback import guarded
+    return _guarded(_np, name, "mini_autograd.numpy")
 
-    return guarded(_np, name, "mini_autograd.numpy")
+
+_box_methods.route_numpy_calls_to({"numpy": _sys.modules[__name__], "numpy.linalg": linalg})
