@@ -23,9 +23,9 @@ import warnings
 
 import numpy as _np
 
-from . import tracer
+from . import guards, tracer
 from .tracer import Box, _without_ended, new_trace, no_rule_error
-from .tree import flatten_matching, tree_flatten
+from .tree import tree_flatten
 
 
 class ShapeOnly:
@@ -181,7 +181,7 @@ def backward_pass(seeds):
                     out = rule(g, ans, *args)
             except SavesError as e:
                 if e.args[0].startswith("a VJP"):  # not yet explained by an inner pass
-                    raise SavesError(_saves_complaint(prim, argnum)) from None
+                    raise SavesError(guards.saves_complaint(prim, argnum)) from None
                 raise
             except Exception as e:
                 e.add_note(f"(in the VJP rule of {prim.name!r} for argument {argnum})")
@@ -190,88 +190,7 @@ def backward_pass(seeds):
     return outgrads
 
 
-def _saves_complaint(prim, argnum):
-    dropped = {"args": "the answer", "ans": "the traced arguments",
-               "shapes": "the answer and the traced arguments (keeping their shapes)"}
-    return (f"{prim.name}: its VJP rule for argument {argnum} read a value that the "
-            f"primitive does not keep: it was declared with saves={prim.saves!r}, which drops "
-            f"{dropped[prim.saves]}. Declare what the rules read: saves='args' (the "
-            f"arguments), 'ans' (the answer) or 'all' (both).")
 
-
-def _check_input(value):
-    """Refuse inputs whose derivative is meaningless here, saying what to pass instead."""
-    if value.__class__ is Box:
-        return
-    kind = "b" if isinstance(value, bool) else _np.result_type(value).kind
-    if kind in "biu":
-        raise TypeError(
-            f"the input to differentiate has integer or boolean type "
-            f"({_np.result_type(value).name}); derivatives need floating-point inputs. Pass "
-            f"a float instead, e.g. 3.0 instead of 3, or x.astype(float).")
-    if kind == "c":
-        raise TypeError("the input to differentiate is complex; mini_autograd "
-                        "differentiates real floats only.")
-    if kind != "f":
-        raise TypeError(f"the input to differentiate has dtype {_np.result_type(value)}, which "
-                        f"cannot be differentiated; pass a float, a float array, or a "
-                        f"list/tuple/dict of them.")
-
-
-def _check_output(out, who):
-    """Refuse outputs that cannot have a derivative, before they fail somewhere obscure."""
-    if out is None:
-        raise TypeError(f"{who}: the function returned None. Did it forget a `return`?")
-    for leaf in tree_flatten(out)[0]:
-        if leaf.__class__ is Box or isinstance(leaf, (int, float, _np.number, _np.bool_)):
-            continue
-        if isinstance(leaf, _np.ndarray) and leaf.dtype.kind in "biuf":
-            continue
-        raise TypeError(f"{who}: the function's output contains a {type(leaf).__name__} "
-                        f"({leaf!r:.60}); outputs must be numbers or arrays, or lists, "
-                        f"tuples and dicts of them.")
-
-
-def _finished(values, like, foreign):
-    """Gradients (or tangents) as the user should get them: ``like`` s dtype, nothing shared.
-
-    Rules may hand one array to several inputs (``a + b`` gives ``g`` to both), return a
-    read-only broadcast view (``sum``'s rule), or pass the user's own cotangent through;
-    and NumPy's type promotion may widen float32.  Copy exactly when one of those happened.
-    ``foreign`` holds the ids of arrays the user passed in.
-    """
-    hook = tracer.instrument()
-    seen = set(foreign)
-    out = []
-    for value, reference in zip(values, like):
-        if hook is not None:
-            value = hook.result(value)
-        if value.__class__ is Box:  # still being differentiated by an enclosing trace
-            out.append(value)
-            continue
-        if _np.shape(value) != _np.shape(reference):
-            raise ValueError(f"a derivative rule produced shape {_np.shape(value)} for a value "
-                             f"of shape {_np.shape(reference)} (a rule that forgets to sum "
-                             f"over broadcast axes?)")
-        dtype = _np.result_type(reference)
-        if dtype.kind != "f":
-            dtype = _np.dtype(float)
-        if isinstance(value, _np.ndarray):
-            if (value.dtype != dtype or id(value) in seen or value.base is not None
-                    or not value.flags.writeable):
-                value = _np.array(value, dtype=dtype)
-        elif _np.result_type(value) != dtype:
-            value = dtype.type(value)
-        seen.add(id(value))
-        out.append(value)
-    return out
-
-
-def _zeros_like(value):
-    value = tracer.getval(value)
-    if isinstance(value, _np.ndarray):
-        return _np.zeros_like(value, dtype=value.dtype if value.dtype.kind == "f" else float)
-    return _np.result_type(value).type(0) if _np.result_type(value).kind == "f" else 0.0
 
 
 def vjp_of(fun, x):
@@ -279,11 +198,11 @@ def vjp_of(fun, x):
     leaves, unflatten = tree_flatten(x)
     leaves = [_without_ended(leaf) for leaf in leaves]
     for leaf in leaves:
-        _check_input(leaf)
+        guards.check_input(leaf)
     with new_trace() as trace:
         roots = [ReverseNode.root(leaf) for leaf in leaves]
         end = fun(unflatten([Box(leaf, trace, root) for leaf, root in zip(leaves, roots)]))
-    _check_output(end, "make_vjp")
+    guards.check_output(end, "make_vjp")
     out_leaves, out_unflatten = tree_flatten(end)
     traced = [i for i, leaf in enumerate(out_leaves)
               if leaf.__class__ is Box and leaf._trace == trace]
@@ -294,11 +213,11 @@ def vjp_of(fun, x):
         warnings.warn("Output seems independent of input.", stacklevel=3)
 
     def vjp(g):
-        g_leaves = flatten_matching(g, ans, "vjp: the cotangent", "the output")
+        g_leaves = guards.flatten_matching(g, ans, "vjp: the cotangent", "the output")
         outgrads = backward_pass([(node, g_leaves[i]) for node, i in zip(end_nodes, traced)])
-        grads = [outgrads[root] if root in outgrads else _zeros_like(leaf)
+        grads = [outgrads[root] if root in outgrads else guards.zeros_like(leaf)
                  for root, leaf in zip(roots, leaves)]
-        return unflatten(_finished(grads, leaves, map(id, g_leaves)))
+        return unflatten(guards.finished(grads, leaves, map(id, g_leaves)))
 
     return vjp, ans
 
@@ -307,13 +226,13 @@ def jvp_of(fun, x, v):
     """``(fun(x), J v)`` by one forward pass with tangents riding along."""
     leaves, unflatten = tree_flatten(x)
     leaves = [_without_ended(leaf) for leaf in leaves]
-    tangents = flatten_matching(v, x, "make_jvp: the tangent", "the input")
+    tangents = guards.flatten_matching(v, x, "make_jvp: the tangent", "the input")
     for leaf in leaves:
-        _check_input(leaf)
+        guards.check_input(leaf)
     with new_trace() as trace:
         out = fun(unflatten([Box(leaf, trace, ForwardNode.root(t))
                              for leaf, t in zip(leaves, tangents)]))
-    _check_output(out, "make_jvp")
+    guards.check_output(out, "make_jvp")
     out_leaves, out_unflatten = tree_flatten(out)
     values, out_tangents = [], []
     for leaf in out_leaves:
@@ -322,8 +241,8 @@ def jvp_of(fun, x, v):
             out_tangents.append(leaf._node.tangent)
         else:
             values.append(leaf)
-            out_tangents.append(_zeros_like(leaf))
-    out_tangents = _finished(out_tangents, values, map(id, tangents))
+            out_tangents.append(guards.zeros_like(leaf))
+    out_tangents = guards.finished(out_tangents, values, map(id, tangents))
     return out_unflatten(values), out_unflatten(out_tangents)
 
 
@@ -338,20 +257,25 @@ def over_argnum(transform):
 
     @functools.wraps(transform)
     def operator(fun, argnum=0):
+        many = not isinstance(argnum, (int, _np.integer))
+        positions = tuple(argnum) if many else (argnum,)
+
         def apply(*args, **kwargs):
-            many = not isinstance(argnum, int)
-            for i in argnum if many else (argnum,):
-                if not -len(args) <= i < len(args):
-                    raise IndexError(f"{transform.__name__}: argnum={argnum} but the function "
-                                     f"was called with {len(args)} positional arguments.")
+            if not all(-len(args) <= i < len(args) for i in positions):
+                raise IndexError(f"{transform.__name__}: argnum={argnum} but the function "
+                                 f"was called with {len(args)} positional arguments.")
+            chosen = [i % len(args) for i in positions]
+            if len(set(chosen)) < len(chosen):  # the last copy would shadow the others
+                raise ValueError(f"{transform.__name__}: argnum={argnum} names an argument twice.")
 
             def unary(x):
                 new_args = list(args)
-                for i, xi in zip(argnum, x) if many else ((argnum, x),):
+                for i, xi in zip(chosen, x if many else (x,)):
                     new_args[i] = xi
                 return fun(*new_args, **kwargs)
 
-            return transform(unary, tuple(args[i] for i in argnum) if many else args[argnum])
+            x = tuple(args[i] for i in chosen)
+            return transform(unary, x if many else x[0])
 
         apply.__name__ = f"{transform.__name__}_{getattr(fun, '__name__', 'fun')}"
         apply.__doc__ = f"{transform.__name__} of {getattr(fun, '__name__', 'fun')} " \

@@ -10,6 +10,7 @@ import numpy as _np
 
 from . import numpy as mnp
 from .core import jvp_of, make_jvp, make_vjp, over_argnum, vjp_of
+from .guards import check_scalar_output
 from .tracer import getval
 from .tree import tree_flatten, tree_map
 
@@ -19,28 +20,11 @@ __all__ = [
 ]
 
 
-def _scalar_output_check(ans, name):
-    if isinstance(ans, (list, tuple, dict)):
-        raise TypeError(
-            f"{name} needs a function with a scalar output, but this one returned a "
-            f"{type(ans).__name__}. For several outputs use jacobian or make_vjp.")
-    value = getval(ans)
-    if _np.size(value) != 1:
-        raise TypeError(
-            f"{name} needs a function with a scalar output, but this one returned shape "
-            f"{_np.shape(value)}. For a non-scalar output use elementwise_grad (sum of "
-            f"rows of the Jacobian), jacobian (the full matrix), or make_vjp (any "
-            f"vector-Jacobian product).")
-    if not _np.issubdtype(_np.result_type(value), _np.floating):
-        raise TypeError(
-            f"{name} needs a real floating-point output, got dtype {_np.result_type(value)}.")
-
-
 @over_argnum
 def value_and_grad(fun, x):
     """``(fun(*args), gradient of fun w.r.t. args[argnum])`` for a scalar-valued ``fun``."""
     vjp, ans = vjp_of(fun, x)
-    _scalar_output_check(ans, "grad")
+    check_scalar_output(ans, "grad")
     return ans, vjp(mnp.ones_like(ans) if _np.ndim(getval(ans)) else 1.0)
 
 

@@ -57,46 +57,6 @@ def tree_map(fn, tree):
     return unflatten([fn(leaf) for leaf in leaves])
 
 
-def _describe(x):
-    if isinstance(x, dict):
-        return f"a dict with keys {sorted(map(str, x))}"
-    if isinstance(x, (list, tuple)):
-        return f"a {type(x).__name__} of {len(x)}"
-    return f"an array of shape {_np.shape(getval(x))}"
-
-
-def _kind(x):
-    return dict if isinstance(x, dict) else type(x) if isinstance(x, (list, tuple)) else None
-
-
-def _match(given, like, path, leaves, what, other):
-    kinds = (_kind(given), _kind(like))
-    if (kinds[0] is not kinds[1] or (kinds[0] is dict and given.keys() != like.keys())
-            or (kinds[0] not in (None, dict) and len(given) != len(like))):
-        raise ValueError(f"{what}{path} is {_describe(given)}, but {other}{path} is "
-                         f"{_describe(like)}; give one with {other}'s structure.")
-    if kinds[0] is dict:
-        for k in like:  # the reference's order: a dict's own order does not matter
-            _match(given[k], like[k], f"{path}[{k!r}]", leaves, what, other)
-    elif kinds[0] is not None:
-        for i, (g, r) in enumerate(zip(given, like)):
-            _match(g, r, f"{path}[{i}]", leaves, what, other)
-    elif _np.shape(getval(given)) != _np.shape(getval(like)):
-        raise ValueError(f"{what}{path} has shape {_np.shape(getval(given))}, but {other}"
-                         f"{path} has shape {_np.shape(getval(like))}; they must be equal.")
-    else:
-        leaves.append(given)
-
-
-def flatten_matching(given, like, what, other):
-    """The leaves of ``given`` in ``like`` s order, after checking the two have the same
-    container types, dict keys, lengths and leaf shapes (a tangent against its input, a
-    cotangent against its output).  ``what`` and ``other`` name them in the error."""
-    leaves = []
-    _match(given, like, "", leaves, what, other)
-    return leaves
-
-
 class _Unravel:
     """Turns a flat vector back into the tree it was made from (shapes remembered)."""
 
