@@ -7,13 +7,57 @@
   (`flatten_matching`): pairing leaves by position alone would silently match a dict's
   ``"a"`` with another dict's ``"b"``, and broadcasting would turn a wrong-shape
   cotangent into a wrong-shape "gradient";
-* what goes back to the user is independent, writable, of the input's dtype (`finished`).
+* what goes back to the user is independent, writable, of the input's dtype (`finished`);
+* a VJP rule that reads a value its primitive's ``saves=`` dropped meets a stand-in
+  (`ShapeOnly`, `NOT_SAVED`) that refuses every use, and the error names the primitive.
 """
 
 import numpy as _np
 
 from .tracer import Box, getval, instrument
 from .tree import tree_flatten
+
+
+class ShapeOnly:
+    """Stands in for an argument whose value the VJP rules do not read (``saves=``)."""
+
+    __slots__ = ("shape", "ndim")
+
+    def __init__(self, value):
+        try:
+            self.shape = value.shape
+        except AttributeError:
+            self.shape = _np.shape(value)
+        self.ndim = len(self.shape)
+
+    def __repr__(self):
+        return f"ShapeOnly{self.shape}"
+
+
+class _NotSaved:
+    """Stands in for an answer the VJP rules do not read (``saves="args"`` or ``"shapes"``)."""
+
+    __slots__ = ()
+
+    def __repr__(self):
+        return "NOT_SAVED"
+
+
+class SavesError(TypeError):
+    """A VJP rule read a value that its primitive's ``saves=`` told the node to drop."""
+
+
+def _refuse(self, *args, **kwargs):
+    raise SavesError("a VJP rule read a value that its primitive does not keep")
+
+
+for _name in ("__array__", "__array_ufunc__", "__float__", "__bool__", "__len__", "__iter__",
+              "__getitem__", "__neg__", "__add__", "__radd__", "__sub__", "__rsub__", "__mul__",
+              "__rmul__", "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__matmul__",
+              "__rmatmul__", "__lt__", "__gt__", "__le__", "__ge__"):
+    setattr(ShapeOnly, _name, _refuse)
+    setattr(_NotSaved, _name, _refuse)
+NOT_SAVED = _NotSaved()
 
 
 def saves_complaint(prim, argnum):

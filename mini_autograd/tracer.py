@@ -32,6 +32,7 @@ import itertools
 import numpy as _np
 
 _trace_ids = itertools.count(1)
+_FIRST = (0,)  # argnums of a one-argument call
 _live = set()  # ids of the traces whose function is still running
 
 
@@ -132,24 +133,29 @@ class Primitive:
         self.flops = flops  # flops(ans, *args, **kwargs) -> int; default: size of ans
 
     def __call__(self, *args, **kwargs):
-        if len(args) == 1 and _instrument is None:  # the commonest case, kept short
+        if len(args) == 1:  # the commonest case, kept short: one box, one live trace
             box = args[0]
-            if box.__class__ is Box and box._trace in _live and box._value.__class__ is not Box:
+            if (box.__class__ is Box and _instrument is None and box._trace in _live
+                    and box._value.__class__ is not Box):
                 value, node = box._value, box._node
                 try:
                     ans = self.fun(value, **kwargs)
                 except ValueError as e:
                     raise _explained(self, args, e) from e
-                return Box(ans, box._trace, node.__class__(self, ans, [value], kwargs, [0], [node]))
+                return Box(ans, box._trace, node.__class__(self, ans, (value,), kwargs, _FIRST,
+                                                           (node,)))
         trace = 0
         for a in args:
             if a.__class__ is Box and a._trace > trace:
                 trace = a._trace
-        if trace == 0:
-            if _instrument is not None:
-                return _instrument.evaluate(self, args, kwargs)
-            return _evaluate(self, args, kwargs)
-        return _record(self, trace, args, kwargs)
+        if trace:
+            return _record(self, trace, args, kwargs)
+        if _instrument is not None:
+            return _instrument.evaluate(self, args, kwargs)
+        try:
+            return self.fun(*args, **kwargs)
+        except ValueError as e:
+            raise _explained(self, args, e) from e
 
     def defvjp(self, *rules):
         """One VJP rule per positional argument, in order; None for "not differentiable"."""
@@ -238,7 +244,7 @@ class _FirstUse:
 
     def __call__(self, *args, **kwargs):
         out = self.rule(*args, **kwargs)
-        if callable(out) and not hasattr(out, "shape"):
+        if callable(out):
             raise TypeError(self._complaint("returned a function, not an array"))
         self.table[self.argnum] = self.rule
         return out
@@ -343,6 +349,8 @@ class Instrument:
     def vjp(self, node, argnum, g, ans, args, total):
         if self.outer is not None:
             return self.outer.vjp(node, argnum, g, ans, args, total)
+        if not node.prim.has_rule(argnum, "VJP"):
+            raise no_rule_error(node.prim, argnum, "VJP")
         out = node.prim.vjp(argnum, g, ans, args, node.kwargs)
         return out if total is None else total + out
 
