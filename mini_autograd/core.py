@@ -151,7 +151,8 @@ def backward_pass(seeds):
                     raise SavesError(guards.saves_complaint(prim, argnum)) from None
                 raise
             except Exception as e:
-                e.add_note(f"(in the VJP rule of {prim.name!r} for argument {argnum})")
+                if prim.name not in str(e):
+                    e.add_note(f"(in the VJP rule of {prim.name!r} for argument {argnum})")
                 raise
             outgrads[parent] = out if previous is None else previous + out
     return outgrads
@@ -225,7 +226,10 @@ def over_argnum(transform):
     @functools.wraps(transform)
     def operator(fun, argnum=0):
         many = not isinstance(argnum, (int, _np.integer))
-        positions = tuple(argnum) if many else (argnum,)
+        positions = tuple(argnum) if isinstance(argnum, (tuple, list)) else (argnum,)
+        if not all(isinstance(i, (int, _np.integer)) for i in positions):
+            raise TypeError(f"{transform.__name__}: argnum must be an int or a tuple of ints, "
+                            f"not {argnum!r}.")
 
         def apply(*args, **kwargs):
             if not all(-len(args) <= i < len(args) for i in positions):

@@ -123,6 +123,10 @@ def finished(values, like, foreign):
             raise ValueError(f"a derivative rule produced shape {_np.shape(value)} for a value "
                              f"of shape {_np.shape(reference)} (a rule that forgets to sum "
                              f"over broadcast axes?)")
+        if _np.iscomplexobj(value) and not _np.iscomplexobj(reference):
+            raise TypeError(f"the derivative for a real value (dtype {_np.result_type(reference)})"
+                            f" came out complex: the computation went through complex numbers "
+                            f"that its rules do not bring back to real ones. Keep it real.")
         dtype = _np.result_type(reference)
         if dtype.kind != "f":
             dtype = _np.dtype(float)
@@ -168,6 +172,9 @@ def _match(given, like, path, leaves, what, other):
     elif kinds[0] is not None:
         for i, (g, r) in enumerate(zip(given, like)):
             _match(g, r, f"{path}[{i}]", leaves, what, other)
+    elif _np.iscomplexobj(getval(given)) and not _np.iscomplexobj(getval(like)):
+        raise ValueError(f"{what}{path} is complex, but {other}{path} is real; the imaginary "
+                         f"part would be silently dropped.")
     elif _np.shape(getval(given)) != _np.shape(getval(like)):
         raise ValueError(f"{what}{path} has shape {_np.shape(getval(given))}, but {other}"
                          f"{path} has shape {_np.shape(getval(like))}; they must be equal.")

@@ -244,8 +244,9 @@ class _FirstUse:
 
     def __call__(self, *args, **kwargs):
         out = self.rule(*args, **kwargs)
-        if callable(out):
-            raise TypeError(self._complaint("returned a function, not an array"))
+        if out is None or callable(out):
+            raise TypeError(self._complaint(f"returned {'None' if out is None else 'a function'}, "
+                                            f"not an array"))
         self.table[self.argnum] = self.rule
         return out
 

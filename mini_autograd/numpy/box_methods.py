@@ -179,6 +179,14 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
 
 
 def _array_function(self, func, types, args, kwargs):
+    kwargs = {k: getval(v) if v.__class__ is Box and not is_live(v) else v
+              for k, v in kwargs.items()}
+    traced = [k for k, v in kwargs.items() if v.__class__ is Box]
+    if traced:  # dispatching would come straight back here: primitives trace positional args
+        raise TypeError(
+            f"{func.__module__}.{func.__name__}: keyword argument {traced[0]!r} is a traced "
+            f"value, but mini_autograd follows traced values through positional arguments "
+            f"only. Pass it positionally.")
     # numpy.linalg.norm -> mini_autograd.numpy.linalg.norm; numpy.fft.fft -> none (not fft)
     ours = _namespaces.get(func.__module__)
     target = getattr(ours, func.__name__, None) if ours is not None else None

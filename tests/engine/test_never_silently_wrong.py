@@ -312,3 +312,51 @@ def test_argnum_naming_an_argument_twice_is_refused():
         grad(lambda a, b: a * b, (0, -2))(2.0, 3.0)
     assert grad(lambda a, b: a * b, onp.int64(1))(2.0, 3.0) == 2.0
     assert value_and_grad(lambda a, b: a * b, -1)(2.0, 3.0) == (6.0, 2.0)
+
+
+# ---- more of the same kind, found by probing ------------------------------------------
+
+def test_argnum_of_the_wrong_type_is_refused_clearly():
+    with pytest.raises(TypeError, match="argnum must be an int or a tuple of ints"):
+        grad(lambda x: x, 1.5)(1.0)
+
+
+def test_a_complex_cotangent_or_tangent_for_a_real_value_is_refused():
+    vjp, _ = make_vjp(lambda x: x * 2.0)(V2)
+    with pytest.raises(ValueError, match="cotangent is complex.*output is real"):
+        vjp(onp.ones(2) * 1j)
+    with pytest.raises(ValueError, match="tangent is complex.*input is real"):
+        make_jvp(lambda x: x * 2.0)(V2)(onp.ones(2) * 1j)
+
+
+def test_a_complex_gradient_for_a_real_input_is_never_returned():
+    try:
+        g = grad(lambda x: mnp.abs(1j * x))(2.0)
+    except TypeError as e:
+        assert "complex" in str(e)
+    else:  # complex support: then it must be autograd's real answer, d|ix|/dx = sign(x)
+        assert not onp.iscomplexobj(g) and g == autograd.grad(lambda x: anp.abs(1j * x))(2.0)
+
+
+def test_a_rule_that_forgets_to_return_is_named():
+    @primitive
+    def double(x):
+        return 2.0 * x
+
+    def rule(g, ans, x):
+        2.0 * g  # no return
+
+    double.defvjp(rule)
+    with pytest.raises(TypeError, match="double: the VJP rule for argument 0 returned None"):
+        grad(double)(1.0)
+
+
+def test_a_traced_keyword_argument_is_refused_not_an_endless_recursion():
+    with pytest.raises(TypeError, match="keyword argument 'a_min' is a traced value"):
+        grad(lambda lo: mnp.sum(mnp.clip(V2, a_min=lo, a_max=None)))(0.0)
+    # positionally it reaches the rules (clip has none for its bounds, like autograd's)
+    with pytest.raises(TypeError, match="clip: no reverse-mode"):
+        grad(lambda lo: mnp.sum(mnp.clip(V2, lo, None)))(0.0)
+    kept = []
+    grad(lambda x: kept.append(x) or x * 2.0)(0.0)
+    onp.testing.assert_allclose(mnp.clip(V2, a_min=kept[0], a_max=None), [0.3, 0.0])
