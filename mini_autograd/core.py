@@ -25,7 +25,7 @@ import numpy as _np
 
 from . import guards, tracer
 from .guards import NOT_SAVED, SavesError, ShapeOnly
-from .tracer import Box, _without_ended, new_trace, no_rule_error
+from .tracer import Box, strip_ended, new_trace, no_rule_error
 from .tree import tree_flatten
 
 
@@ -158,13 +158,10 @@ def backward_pass(seeds):
     return outgrads
 
 
-
-
-
 def vjp_of(fun, x):
     """Run ``fun(x)`` under a new reverse trace; return ``(vjp, ans)``."""
     leaves, unflatten = tree_flatten(x)
-    leaves = [_without_ended(leaf) for leaf in leaves]
+    leaves = [strip_ended(leaf) for leaf in leaves]
     for leaf in leaves:
         guards.check_input(leaf)
     with new_trace() as trace:
@@ -193,7 +190,7 @@ def vjp_of(fun, x):
 def jvp_of(fun, x, v):
     """``(fun(x), J v)`` by one forward pass with tangents riding along."""
     leaves, unflatten = tree_flatten(x)
-    leaves = [_without_ended(leaf) for leaf in leaves]
+    leaves = [strip_ended(leaf) for leaf in leaves]
     tangents = guards.flatten_matching(v, x, "make_jvp: the tangent", "the input")
     for leaf in leaves:
         guards.check_input(leaf)

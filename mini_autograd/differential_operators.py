@@ -114,12 +114,12 @@ def hessian_vector_product(fun, argnum=0):
     """
 
     @over_argnum
-    def hvp_at(unary, x):
+    def hessian_vector_product_at(unary, x):
         return lambda vector: jvp_of(grad(unary), x, vector)[1]
 
     def hvp(*args, **kwargs):
         *args, vector = args
-        return hvp_at(fun, argnum)(*args, **kwargs)(vector)
+        return hessian_vector_product_at(fun, argnum)(*args, **kwargs)(vector)
 
     return hvp
 

@@ -84,7 +84,7 @@ def is_live(box):
     return box._trace in _live
 
 
-def _without_ended(x):
+def strip_ended(x):
     """``x`` with the boxes of finished traces peeled off (they are constants)."""
     while x.__class__ is Box and x._trace not in _live:
         x = x._value
@@ -266,7 +266,7 @@ def _required_positional(fun):
 def _record(prim, trace, args, kwargs):
     """Compute ``prim`` on the values under the newest trace, then record a node for it."""
     if trace not in _live:  # a box that outlived its trace: it is a constant now
-        return prim(*[_without_ended(a) for a in args], **kwargs)
+        return prim(*[strip_ended(a) for a in args], **kwargs)
     raw = list(args)
     argnums = []
     parents = []
@@ -312,6 +312,7 @@ def _explained(prim, args, error):
 
 
 def no_rule_error(prim, argnum, kind):
+    """The error for a traced value reaching an argument without a ``kind`` rule."""
     try:
         name = f" ({list(inspect.signature(prim.fun).parameters)[argnum]!r})"
     except (TypeError, ValueError, IndexError):
