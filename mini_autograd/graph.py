@@ -15,6 +15,7 @@ import inspect
 import numpy as _np
 
 from .core import ReverseNode, backward_pass, toposort
+from .guards import check_output
 from .tracer import Box, Instrument, new_trace
 
 
@@ -82,6 +83,7 @@ def trace_graph(fun, *args, argnums=None):
             roots[root] = names[i]
             boxed[i] = Box(args[i], trace, root)
         out = fun(*boxed)
+    check_output(out, "trace_graph")
     if not (isinstance(out, Box) and out._trace == trace):
         raise ValueError("trace_graph: the output does not depend on the inputs.")
     if _np.size(out._value) != 1:

@@ -5,6 +5,7 @@ imports inside functions included)."""
 import ast
 import importlib.util
 import pathlib
+import types
 
 import pytest
 
@@ -111,3 +112,9 @@ def test_no_module_imports_a_higher_layer(level):
 def test_the_core_reads_in_an_afternoon():
     lines = sum(len((PACKAGE / f"{m}.py").read_text().splitlines()) for m in CORE)
     assert lines < 900, f"tracer + core + differential_operators + tree: {lines} lines"
+
+
+def test_all_lists_exactly_what_the_package_exports():
+    public = {name for name, value in vars(mini_autograd).items()
+              if not name.startswith("_") and not isinstance(value, types.ModuleType)}
+    assert set(mini_autograd.__all__) == public

@@ -360,3 +360,10 @@ def test_a_traced_keyword_argument_is_refused_not_an_endless_recursion():
     kept = []
     grad(lambda x: kept.append(x) or x * 2.0)(0.0)
     onp.testing.assert_allclose(mnp.clip(V2, a_min=kept[0], a_max=None), [0.3, 0.0])
+
+
+def test_trace_graph_of_a_function_that_forgets_to_return():
+    from mini_autograd.graph import trace_graph
+
+    with pytest.raises(TypeError, match="trace_graph: the function returned None"):
+        trace_graph(lambda x: None, V2)
