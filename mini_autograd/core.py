@@ -250,6 +250,7 @@ def over_argnum(transform):
                         f"with respect to argument {argnum}."
         return apply
 
+    del operator.__wrapped__  # its signature is (fun, argnum=0), not the transform's
     return operator
 
 
