@@ -15,21 +15,31 @@ NOTEBOOKS  := $(sort $(wildcard chapters/*.ipynb))
 PY_STAMP   := $(VENV)/.installed-requirements
 NPM_STAMP  := node_modules/.installed-package-lock
 
+# The reader environment (binder/): what Binder builds and `make lab` runs. Separate
+# from $(VENV): no book builder, no test tools. The project is installed non-editable,
+# so the stamp also depends on its sources (an edited chapter helper is reinstalled).
+LAB_VENV   ?= .venv-lab
+LAB_BIN    := $(LAB_VENV)/bin
+LAB_STAMP  := $(LAB_VENV)/.installed-reader-env
+PROJECT_SOURCES := pyproject.toml $(shell find mini_autograd book_tools -name '*.py' 2>/dev/null)
+
 # Reproducible notebook runs; no interactive matplotlib windows in plain-python steps.
 export PYTHONHASHSEED := 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 .PHONY: all venv install notebooks book test test-unit test-nbval test-notebooks \
-        test-browser clean distclean help
+        test-browser test-lab lab lab-env clean distclean help
 
 all: book
 
 help:
 	@echo "make book       build the HTML book into $(HTML) (installs first)"
-	@echo "make test       unit tests, nbval, notebook checks, book build, browser test"
+	@echo "make test       unit tests, nbval, notebook checks, book build, browser tests (book, JupyterLab)"
 	@echo "make notebooks  re-execute every chapter in place, storing outputs + widget state"
 	@echo "make install    create $(VENV) and node_modules (idempotent)"
-	@echo "make clean      remove $(BUILD_DIR) and caches; distclean also $(VENV), node_modules"
+	@echo "make lab        create the reader environment $(LAB_VENV) and open JupyterLab on chapters/"
+	@echo "make lab-env    only create $(LAB_VENV) (binder/requirements.txt + binder/postBuild)"
+	@echo "make clean      remove $(BUILD_DIR), build/ and caches; distclean also $(VENV), $(LAB_VENV), node_modules"
 
 # --- installation ---------------------------------------------------------------
 
@@ -47,26 +57,37 @@ $(NPM_STAMP): package.json package-lock.json
 venv: $(PY_STAMP)
 install: $(PY_STAMP) $(NPM_STAMP)
 
+$(LAB_BIN)/python:
+	$(PYTHON) -m venv $(LAB_VENV)
+
+$(LAB_STAMP): binder/requirements.txt binder/postBuild $(PROJECT_SOURCES) | $(LAB_BIN)/python
+	$(LAB_BIN)/python -m pip install --quiet --progress-bar off -r binder/requirements.txt
+	PATH="$(abspath $(LAB_BIN)):$$PATH" binder/postBuild
+	@touch $@
+	@echo "reader environment $(LAB_VENV): $$(du -sh $(LAB_VENV) | cut -f1)"
+
+lab-env: $(LAB_STAMP)
+
+# --- JupyterLab on the chapters (the reader's live path) --------------------------
+# JUPYTER_PATH puts the reader venv's "python3" kernelspec ahead of any user-level one.
+lab: $(LAB_STAMP)
+	JUPYTER_PATH=$(abspath $(LAB_VENV))/share/jupyter \
+	  $(LAB_BIN)/jupyter lab --ServerApp.root_dir=chapters $(if $(filter 0,$(shell id -u)),--allow-root)
+
 # --- notebooks ------------------------------------------------------------------
-# JUPYTER_PATH puts the venv's own "python3" kernelspec ahead of any user-level one,
-# so the kernel is the venv's interpreter (the one with the pinned packages).
+# tools/execute_notebooks.py runs each chapter in a fresh kernel (the venv's own
+# "python3" kernelspec, cwd chapters/) and stores outputs and widget state so that an
+# unchanged chapter keeps its exact bytes: streams merged, widget ids derived from the
+# notebook's name, a timing kept when only its numbers changed. It prints each
+# notebook's run time and flags any over NB_BUDGET seconds.
+# `make notebooks NB_ARGS=--refresh-measurements` also stores fresh timings.
+NB_BUDGET  ?= 20
+NB_ARGS    ?=
 
 notebooks: $(PY_STAMP)
 	@if [ -z "$(NOTEBOOKS)" ]; then echo "no chapters/*.ipynb to execute"; exit 0; fi; \
-	total=0; for nb in $(NOTEBOOKS); do \
-	  t0=$$(date +%s%N); \
-	  JUPYTER_PATH=$(abspath $(VENV))/share/jupyter \
-	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=$(NB_TIMEOUT) \
-	    --ExecutePreprocessor.kernel_name=python3 \
-	    --ExecutePreprocessor.store_widget_state=True \
-	    --ExecutePreprocessor.record_timing=False \
-	    --log-level=WARN "$$nb" || { echo "FAILED: $$nb"; exit 1; }; \
-	  t1=$$(date +%s%N); ms=$$(( (t1 - t0) / 1000000 )); total=$$((total + ms)); \
-	  flag=""; [ $$ms -le 20000 ] || flag="  <-- over the 20 s budget"; \
-	  printf '%7d.%01d s  %s%s\n' $$((ms / 1000)) $$((ms % 1000 / 100)) "$$nb" "$$flag"; \
-	done; \
-	printf '%7d.%01d s  total\n' $$((total / 1000)) $$((total % 1000 / 100))
+	$(PY) tools/execute_notebooks.py --timeout $(NB_TIMEOUT) --budget $(NB_BUDGET) \
+	  $(NB_ARGS) $(NOTEBOOKS)
 
 # --- the book -------------------------------------------------------------------
 
@@ -83,16 +104,18 @@ book: install
 # --- tests ----------------------------------------------------------------------
 
 test: install
-	@echo "=== [1/5] unit tests ==="
+	@echo "=== [1/6] unit tests ==="
 	$(MAKE) --no-print-directory test-unit
-	@echo "=== [2/5] nbval over chapters/ ==="
+	@echo "=== [2/6] nbval over chapters/ ==="
 	$(MAKE) --no-print-directory test-nbval
-	@echo "=== [3/5] notebook checks ==="
+	@echo "=== [3/6] notebook checks ==="
 	$(MAKE) --no-print-directory test-notebooks
-	@echo "=== [4/5] book build ==="
+	@echo "=== [4/6] book build ==="
 	$(MAKE) --no-print-directory book
-	@echo "=== [5/5] browser test ==="
+	@echo "=== [5/6] browser test ==="
 	$(MAKE) --no-print-directory test-browser
+	@echo "=== [6/6] live path: JupyterLab in the browser ==="
+	$(MAKE) --no-print-directory test-lab
 	@echo "=== all checks passed ==="
 
 test-unit: install
@@ -110,13 +133,17 @@ test-notebooks: install
 	$(PY) -m pytest tests/test_notebooks.py $(PYTEST_ARGS)
 
 test-browser: install
-	$(PY) -m pytest tests/browser $(PYTEST_ARGS)
+	$(PY) -m pytest tests/browser --ignore=tests/browser/test_lab.py $(PYTEST_ARGS)
+
+# Playwright runs from $(VENV); JupyterLab and the kernel run from the reader environment.
+test-lab: install $(LAB_STAMP)
+	LAB_VENV=$(abspath $(LAB_VENV)) $(PY) -m pytest tests/browser/test_lab.py $(PYTEST_ARGS)
 
 # --- housekeeping ---------------------------------------------------------------
 
 clean:
-	rm -rf $(BUILD_DIR) .pytest_cache .hypothesis
-	find . -name __pycache__ -type d -not -path "./$(VENV)/*" -not -path "./node_modules/*" -prune -exec rm -rf {} +
+	rm -rf $(BUILD_DIR) build .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -not -path "./$(VENV)/*" -not -path "./$(LAB_VENV)/*" -not -path "./node_modules/*" -prune -exec rm -rf {} +
 
 distclean: clean
-	rm -rf $(VENV) node_modules
+	rm -rf $(VENV) $(LAB_VENV) node_modules

@@ -55,10 +55,22 @@ def test_toc_has_no_duplicates():
 
 
 def test_parts_are_in_syllabus_order():
-    captions = [part["caption"] for part in TOC["parts"]]
+    captions = [part.get("caption") for part in TOC["parts"]]
     wanted = ["Part I - Principles and mechanisms",
               "Part II - Applications and interdisciplinary connections"]
     assert [c for c in captions if c in wanted] == wanted
+
+
+def _without_install_cell(path: Path) -> str:
+    """The page's text; for a chapter, without its first code cell (the install cell)."""
+    text = path.read_text()
+    if path.suffix == ".ipynb":
+        nb = json.loads(text)
+        code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+        if code and "importlib.util.find_spec" in "".join(code[0]["source"]):
+            nb["cells"].remove(code[0])
+        text = json.dumps(nb)
+    return text
 
 
 def test_repository_url_is_set_once():
@@ -66,9 +78,11 @@ def test_repository_url_is_set_once():
     assert (ROOT / "_config.yml").read_text().count(REPO_URL) == 1
     # Book pages write @REPOSITORY_URL@; book/_ext/offline_assets.py substitutes the
     # configured URL at build time, so changing it in _config.yml is enough.
+    # (The chapters' install cells must write it out, for a notebook opened alone;
+    # tests/test_install_cells.py keeps them equal to repository.url.)
     pages = list((ROOT / "book").rglob("*.md")) + list((ROOT / "chapters").glob("*.ipynb"))
     offenders = [str(p.relative_to(ROOT)) for p in pages
-                 if "github.com/backprop-book" in p.read_text()]
+                 if "github.com/backprop-book" in _without_install_cell(p)]
     assert not offenders, f"hard-coded repository URL in {offenders}; use @REPOSITORY_URL@"
 
 
@@ -122,3 +136,98 @@ def test_bibliography_keys_unique():
     keys = re.findall(r"^@\w+\s*\{\s*([^,\s]+)\s*,", text, flags=re.MULTILINE)
     assert len(keys) >= 20
     assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+
+
+# ------------------------------------------------------------------ textbook numbering
+
+def toc_parts_numbering() -> dict[str, bool]:
+    """Each toc file -> whether its part is numbered."""
+    found = {}
+    for part in TOC["parts"]:
+        for file in toc_files(part.get("chapters", [])):
+            found[file] = bool(part.get("numbered"))
+    return found
+
+
+def test_chapters_are_numbered_and_front_and_back_matter_are_not():
+    numbered = toc_parts_numbering()
+    chapters = sorted(f for f in numbered if f.startswith("chapters/"))
+    assert chapters == sorted(f"chapters/{p.stem}" for p in (ROOT / "chapters").glob("*.ipynb"))
+    assert all(numbered[f] for f in chapters), [f for f in chapters if not numbered[f]]
+    matter = [f for f in numbered if not f.startswith("chapters/")]
+    assert not [f for f in matter if numbered[f]], (
+        "front/back matter and part overviews must sit in unnumbered parts, or they "
+        "would take chapter numbers")
+    # the chapters come in file order, so chapter N is chapters/NN_*.ipynb
+    in_order = [f for f in toc_files(TOC) if f.startswith("chapters/")]
+    assert [int(Path(f).name[:2]) for f in in_order] == list(range(1, len(in_order) + 1))
+    assert CONFIG["html"]["use_multitoc_numbering"] is True, (
+        "without multitoc numbering every numbered part restarts at 1")
+
+
+def test_equations_and_figures_carry_the_chapter_number():
+    sphinx_cfg = CONFIG["sphinx"]["config"]
+    assert sphinx_cfg["numfig"] is True and sphinx_cfg["math_numfig"] is True
+    assert sphinx_cfg["numfig_secnum_depth"] == 1, "(4.7), not (4.2.7)"
+    assert sphinx_cfg["math_eqref_format"] == "({number})"
+    assert sphinx_cfg["numfig_format"]["figure"] == "Figure %s"
+
+
+IMAGE_FILE_NAME = re.compile(r"\.(png|jpe?g|gif|svg)\b", re.IGNORECASE)
+
+
+def figure_cells():
+    """(chapter number, notebook name, cell) for every cell with an image or animation."""
+    import nbformat
+
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            rich = [o for o in cell.get("outputs", [])
+                    if o.get("output_type") in ("display_data", "execute_result")]
+            if any(any(k.startswith("image/") for k in o.get("data", {}))
+                   or "_anim_img" in o.get("data", {}).get("text/html", "") for o in rich):
+                yield int(path.name[:2]), path.name, cell, len(rich)
+
+
+def test_every_figure_has_a_caption_a_name_and_an_alt_text():
+    problems, names = [], []
+    for chapter, name, cell, n_rich in figure_cells():
+        where = f"{name} cell {cell.get('id')}"
+        meta = cell.metadata.get("mystnb", {})
+        figure, image = meta.get("figure", {}), meta.get("image", {})
+        fig_name = figure.get("name", "")
+        names.append(fig_name)
+        if not re.fullmatch(rf"fig-ch{chapter:02d}-[a-z0-9-]+", fig_name):
+            problems.append(f"{where}: figure name {fig_name!r} is not fig-ch{chapter:02d}-...")
+        if len(figure.get("caption", "").split()) < 5:
+            problems.append(f"{where}: no caption (mystnb.figure.caption)")
+        alt = image.get("alt", "")
+        if len(alt.split()) < 10 or IMAGE_FILE_NAME.search(alt):
+            problems.append(f"{where}: alt text {alt[:40]!r} does not say what the "
+                            "figure shows (mystnb.image.alt, ten words or more)")
+        if n_rich != 1:
+            problems.append(f"{where}: {n_rich} rich outputs; the caption would wrap each")
+        if not {"hide-input", "hide-cell", "remove-input"} & set(cell.metadata.get("tags", [])):
+            problems.append(f"{where}: plotting code is not hidden (tag hide-input)")
+    assert len(names) >= 60, f"found only {len(names)} figures"
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    assert not duplicates, f"figure names used twice: {duplicates}"
+    assert not problems, "\n".join(problems)
+
+
+def test_figure_references_name_existing_figures():
+    import nbformat
+
+    names = {cell.metadata["mystnb"]["figure"]["name"] for _, _, cell, _ in figure_cells()}
+    dangling = []
+    for path in sorted((ROOT / "chapters").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                for ref in re.findall(r"\{numref\}`(?:[^`<]*<)?(fig-[^`>]+)>?`", cell.source):
+                    if ref not in names:
+                        dangling.append(f"{path.name}: {ref}")
+    assert not dangling, dangling

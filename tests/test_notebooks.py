@@ -10,7 +10,9 @@ feed it deliberately broken notebooks to prove that each check can fail.
 
 from __future__ import annotations
 
+import ast
 import re
+from collections import defaultdict
 from pathlib import Path
 
 import nbformat
@@ -26,19 +28,26 @@ NAME_RE = re.compile(r"^\d{2}_[a-z0-9]+(_[a-z0-9]+)*\.ipynb$")
 CITE_RE = re.compile(r"\{cite(?::[a-z]+)?\}`([^`]+)`")
 BIB_KEY_RE = re.compile(r"^@(?!comment|string|preamble)\w+\s*\{\s*([^,\s]+)\s*,",
                         re.MULTILINE | re.IGNORECASE)
-IGNORE_MARKERS = ("# NBVAL_IGNORE_OUTPUT",)
-# Markers that stop nbval from checking a cell at all: never allowed (a skipped check
-# would be presented as passing).
-FORBIDDEN_MARKERS = ("# NBVAL_SKIP", "# NBVAL_RAISES_EXCEPTION")
-# Legitimate reasons for a cell's output to change between runs. A cell may carry an
-# nbval ignore/skip marker only if its code matches one of these.
+# nbval reads its instructions from cell tags (nbval 0.11), so readers never see them.
+# The one allowed tag lets a cell's output change between runs ...
+IGNORE_TAG = "nbval-ignore-output"
+# ... and these would stop nbval from checking a cell at all: never allowed (a skipped
+# check would be presented as passing).
+FORBIDDEN_TAGS = ("nbval-skip", "nbval-raises-exception", "raises-exception")
+# nbval also obeys comments such as `# NBVAL_IGNORE_OUTPUT` in the code, which readers
+# would see: refused, whatever they say (use the tag instead).
+COMMENT_MARKER_RE = re.compile(
+    r"^\s*#+\s*(NBVAL_[A-Z_]+|PYTEST_VALIDATE_IGNORE_OUTPUT)\s*$", re.MULTILINE)
+# Legitimate reasons for a cell's output to change between runs. A cell may carry the
+# ignore tag only if its code matches one of these.
 IGNORE_REASONS = {
     "interact": re.compile(r"\binteract(ive|_manual)?\b"),
     "widget": re.compile(r"widget|\b(Int|Float)(Range)?Slider\b|\bDropdown\b|\bPlay\b"
                          r"|\bToggleButtons?\b|\bCheckbox\b|\bjs(d)?link\b", re.IGNORECASE),
-    "timing": re.compile(r"\btime\b|timeit|perf_counter|process_time|\bmonotonic\b"),
+    "timing": re.compile(r"\btime\b|timeit|perf_counter|process_time|\bmonotonic\b"
+                         r"|\bbest_time\b"),
 }
-# (Animations are not a reason: mini_autograd.widgets.scrubbable_animation stores
+# (Animations are not a reason: book_tools.widgets.scrubbable_animation stores
 # identical output on every run, so nbval checks it like any other output.)
 
 
@@ -121,18 +130,21 @@ def check_notebook(path: Path, *, toc: set[str] | None = None,
             elif (out.output_type == "stream" and out.get("name") == "stderr"
                   and "Traceback (most recent call last)" in out.get("text", "")):
                 problems.append(f"{where}: stored traceback on stderr")
-        for marker in FORBIDDEN_MARKERS:
-            if marker in cell.source:
-                problems.append(f"{where}: {marker.lstrip('# ')} is not allowed: it hides a "
+        tags = cell.get("metadata", {}).get("tags", [])
+        for marker in COMMENT_MARKER_RE.findall(cell.source):
+            problems.append(f"{where}: the comment `# {marker}` is shown to readers and "
+                            "is not allowed; use the cell tag "
+                            f"'{IGNORE_TAG}' (only for {', '.join(IGNORE_REASONS)})")
+        for tag in FORBIDDEN_TAGS:
+            if tag in tags:
+                problems.append(f"{where}: the tag '{tag}' is not allowed: it hides a "
                                 "cell from nbval; make the cell deterministic instead")
-        for marker in IGNORE_MARKERS:
-            if marker in cell.source:
-                body = cell.source.replace(marker, "")
-                if not any(rx.search(body) for rx in IGNORE_REASONS.values()):
-                    problems.append(
-                        f"{where}: {marker.lstrip('# ')} without a legitimate reason "
-                        f"(allowed only for {', '.join(IGNORE_REASONS)}); "
-                        "make the output deterministic instead")
+        if IGNORE_TAG in tags and not any(rx.search(cell.source)
+                                          for rx in IGNORE_REASONS.values()):
+            problems.append(
+                f"{where}: tag '{IGNORE_TAG}' without a legitimate reason "
+                f"(allowed only for {', '.join(IGNORE_REASONS)}); "
+                "make the output deterministic instead")
     if code and n_outputs == 0:
         problems.append("no stored outputs at all; run `make notebooks`")
 
@@ -190,8 +202,10 @@ def _write(tmp_path: Path, cells, name="01_demo.ipynb", kernel="python3") -> Pat
     return path
 
 
-def _code(source, count, outputs=None):
+def _code(source, count, outputs=None, tags=None):
     cell = nbformat.v4.new_code_cell(source, execution_count=count)
+    if tags:
+        cell.metadata["tags"] = list(tags)
     cell.outputs = outputs if outputs is not None else [
         nbformat.v4.new_output("execute_result", {"text/plain": "1"}, execution_count=count)]
     return cell
@@ -206,7 +220,8 @@ def _check(path, tmp_path, **kw):
 def test_checker_accepts_a_clean_notebook(tmp_path):
     path = _write(tmp_path, [
         nbformat.v4.new_markdown_cell("As shown by {cite}`rumelhart1986learning`."),
-        _code("1", 1), _code("# NBVAL_IGNORE_OUTPUT\nimport time\ntime.time()", 2),
+        _code("1", 1), _code("import time\ntime.time()", 2, tags=["nbval-ignore-output"]),
+        _code("t = best_time(f)", 3, tags=["nbval-ignore-output", "hide-input"]),
         _code("   ", None, outputs=[]),   # empty cells are never executed
     ])
     assert _check(path, tmp_path) == []
@@ -221,11 +236,19 @@ def test_checker_accepts_a_clean_notebook(tmp_path):
         "error", ename="ZeroDivisionError", evalue="division by zero", traceback=[])])],
      "stored error output ZeroDivisionError"),
     ("no outputs", [_code("x = 1", 1, outputs=[])], "no stored outputs"),
-    ("unjustified ignore", [_code("# NBVAL_IGNORE_OUTPUT\nnp.random.rand()", 1)],
-     "NBVAL_IGNORE_OUTPUT without a legitimate reason"),
-    ("skip marker", [_code("# NBVAL_SKIP\nx = 1", 1)], "NBVAL_SKIP is not allowed"),
-    ("animation is no excuse", [_code("# NBVAL_IGNORE_OUTPUT\nanim.to_jshtml()", 1)],
-     "NBVAL_IGNORE_OUTPUT without a legitimate reason"),
+    ("unjustified ignore", [_code("np.random.rand()", 1, tags=["nbval-ignore-output"])],
+     "tag 'nbval-ignore-output' without a legitimate reason"),
+    ("animation is no excuse", [_code("anim.to_jshtml()", 1, tags=["nbval-ignore-output"])],
+     "tag 'nbval-ignore-output' without a legitimate reason"),
+    ("skip tag", [_code("x = 1", 1, tags=["nbval-skip"])], "tag 'nbval-skip' is not allowed"),
+    ("raises tag", [_code("1/0", 1, tags=["raises-exception"])],
+     "tag 'raises-exception' is not allowed"),
+    ("old ignore comment, even with a reason",
+     [_code("# NBVAL_IGNORE_OUTPUT\nimport time\ntime.time()", 1)],
+     "the comment `# NBVAL_IGNORE_OUTPUT` is shown to readers"),
+    ("skip comment", [_code("#NBVAL_SKIP\nx = 1", 1)], "the comment `# NBVAL_SKIP`"),
+    ("raises comment", [_code("x = 1\n  # NBVAL_RAISES_EXCEPTION", 1)],
+     "the comment `# NBVAL_RAISES_EXCEPTION`"),
     ("unknown cite", [nbformat.v4.new_markdown_cell("See {cite:p}`nobody2099,"
                                                     "rumelhart1986learning`."),
                       _code("1", 1)], "unknown citation key 'nobody2099'"),
@@ -255,3 +278,57 @@ def test_cite_parser_ignores_code_examples():
 
 def test_toc_parser_reads_the_real_toc():
     assert "book/intro" in toc_files()
+
+
+# --------------------------------------------------------------------------- one helper, one place
+
+def _is_attached_method(node: ast.FunctionDef) -> bool:
+    """`@add_method(Cls)` attaches the function to a class (chapter 7 builds its engine's
+    `Value` one method at a time): a method, not a module-level helper."""
+    return any(isinstance(d, ast.Call) and getattr(d.func, "id", None) == "add_method"
+               for d in node.decorator_list)
+
+
+def top_level_definitions(path: Path) -> set[str]:
+    """Names of the functions and classes a notebook defines at the top level of a cell."""
+    names = set()
+    for cell in nbformat.read(path, as_version=4).cells:
+        if cell.cell_type != "code":
+            continue
+        code = "\n".join(line for line in cell.source.splitlines()
+                         if not line.lstrip().startswith(("%", "!")))   # IPython magics
+        for node in ast.parse(code).body:
+            is_function = isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            if (is_function and not _is_attached_method(node)) \
+                    or isinstance(node, ast.ClassDef):
+                names.add(node.name)
+    return names
+
+
+def shared_definitions(paths) -> dict[str, list[str]]:
+    """{name: [notebooks]} for every name defined at the top level of two or more."""
+    where = defaultdict(list)
+    for path in paths:
+        for name in top_level_definitions(path):
+            where[name].append(path.name)
+    return {name: files for name, files in sorted(where.items()) if len(files) > 1}
+
+
+def test_no_two_chapters_define_the_same_function():
+    """A helper used by two chapters lives in book_tools; a chapter's own function has a
+    name no other chapter uses (two meanings of one name would confuse readers)."""
+    shared = shared_definitions(CHAPTERS)
+    assert not shared, (
+        "defined in more than one chapter (move a shared helper to book_tools/, or "
+        f"rename a chapter's own function): {shared}")
+
+
+def test_shared_definitions_are_found(tmp_path):
+    first = _write(tmp_path, [_code("def adam(g):\n    pass\n\nclass Net:\n    pass", 1),
+                              _code("%matplotlib inline\ndef local(): pass", 2)],
+                   name="01_a.ipynb")
+    second = _write(tmp_path, [_code("def adam(g, lr):\n    pass", 1),
+                               _code("class Net: pass\n@add_method(Value)\ndef local(x): pass",
+                                     2)], name="02_b.ipynb")
+    assert shared_definitions([first, second]) == {
+        "Net": ["01_a.ipynb", "02_b.ipynb"], "adam": ["01_a.ipynb", "02_b.ipynb"]}

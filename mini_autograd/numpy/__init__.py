@@ -1,8 +1,10 @@
 """``import mini_autograd.numpy as np``: NumPy whose functions can be differentiated.
 
 * Differentiable functions (``ops``): arithmetic, elementwise functions, reductions,
-  products, shape changes and indexing, each a primitive with its VJP and JVP rule.
-* Constant-valued helpers (``zeros``, ``arange``, ``argmax``, ``sign``, comparisons...)
+  products, shape changes and indexing, each a primitive with its VJP and JVP rule or
+  a composition of them; ``linspace``/``logspace``/``full`` follow traced arguments,
+  ``arange`` refuses them (its length jumps).
+* Constant-valued helpers (``zeros``, ``eye``, ``argmax``, ``sign``, comparisons...)
   pass straight through; given a traced value they look only at its value, which is
   right because their output does not change under small changes of the input.
 * Any other NumPy function works on constants and raises a clear error on a traced
@@ -121,8 +123,8 @@ def _unbox_nested(x):
     return _getval(x)
 
 
-_CONSTANT = """zeros ones empty full eye identity arange linspace logspace
-zeros_like ones_like empty_like full_like shape ndim size argmax argmin argsort argwhere nonzero
+_CONSTANT = """zeros ones empty eye identity
+zeros_like ones_like empty_like shape ndim size argmax argmin argsort argwhere nonzero
 allclose isclose array_equal isfinite isnan isinf sign floor ceil round rint trunc
 greater greater_equal less less_equal equal not_equal logical_and logical_or logical_not
 logical_xor any all count_nonzero diag_indices tril_indices triu_indices indices

@@ -2,7 +2,7 @@
 
 import functools
 
-from ..tracer import Box, is_live
+from ..tracer import Box, NoDerivativeError, is_live
 
 
 def _has_box(obj):
@@ -28,7 +28,7 @@ def guarded(module, name, where):
     def no_rule(*args, **kwargs):
         for i, a in enumerate(args):
             if _has_box(a):
-                raise TypeError(
+                raise NoDerivativeError(
                     f"{where}.{name} has no derivative rule, but argument {i} is a traced value "
                     f"(it depends on what is being differentiated). Use a differentiable "
                     f"function from {where} or compose it from them, or wrap the input in "
@@ -36,8 +36,8 @@ def guarded(module, name, where):
                 )
         for key, a in kwargs.items():
             if _has_box(a):
-                raise TypeError(f"{where}.{name} has no derivative rule, but keyword argument "
-                                f"{key!r} is a traced value.")
+                raise NoDerivativeError(f"{where}.{name} has no derivative rule, but keyword "
+                                        f"argument {key!r} is a traced value.")
         return fun(*args, **kwargs)
 
     no_rule._differentiable = False

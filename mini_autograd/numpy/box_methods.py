@@ -29,6 +29,7 @@ Box.__mul__, Box.__rmul__ = _binary(ops.multiply)
 Box.__truediv__, Box.__rtruediv__ = _binary(ops.divide)
 Box.__pow__, Box.__rpow__ = _binary(ops.power)
 Box.__matmul__, Box.__rmatmul__ = _binary(ops.matmul)
+Box.__mod__, Box.__rmod__ = _binary(ops.mod)
 Box.__neg__ = lambda self: ops.negative(self)
 Box.__pos__ = lambda self: self
 Box.__abs__ = lambda self: ops.absolute(self)
@@ -123,11 +124,9 @@ _method("cumsum", lambda self, axis=None: ops.cumsum(self, axis))
 
 
 def _reshape(self, *shape, order="C"):
-    if order != "C":
-        raise NotImplementedError("reshape: only order='C' is supported.")
     if len(shape) == 1 and not isinstance(shape[0], int):
         shape = tuple(shape[0])
-    return ops.reshape(self, shape)
+    return ops.reshape(self, shape, order=order)
 
 
 def _transpose(self, *axes):
@@ -136,10 +135,8 @@ def _transpose(self, *axes):
     return ops.transpose(self, tuple(axes) if axes else None)
 
 
-def _astype(self, dtype):
-    if _np.issubdtype(_np.dtype(dtype), _np.floating):
-        return self
-    raise TypeError(f"astype({dtype}) of a traced value would cut it out of the derivative.")
+def _astype(self, dtype, *args, **kwargs):
+    return ops.astype(self, dtype)
 
 
 _method("reshape", _reshape)

@@ -11,6 +11,7 @@ four entries of ``g``.  ``unbroadcast`` does that summing; every binary rule end
 """
 
 import builtins as _builtins
+import operator as _operator
 
 import numpy as _np
 
@@ -29,17 +30,59 @@ def _shape(x):
         return _np.shape(x)
 
 
+def _refuse_complex(v, what):
+    """mini_autograd differentiates real values only (no complex conventions).  A complex
+    constant mixed into a traced computation (``1j * x``) makes the derivatives complex;
+    the rules that every such path goes through (``unbroadcast`` in reverse mode, ``_fit``
+    in forward mode, concatenation) refuse it here rather than return a wrong gradient."""
+    while v.__class__ is Box:
+        v = v._value
+    try:
+        if v.dtype.kind != "c":
+            return
+    except AttributeError:
+        if v.__class__ is not complex:
+            return
+    raise TypeError(
+        f"{what}: a complex value appeared while differentiating (for example x * 1j, or a "
+        "complex constant combined with a traced value). mini_autograd differentiates "
+        "real values only: keep real and imaginary parts as separate real arrays.")
+
+
+def _div(a, b):
+    """a / b in a rule, with NumPy's semantics (x/0 = inf or nan, with NumPy's warning) also
+    when both are plain Python floats, where Python's ``/`` raises ZeroDivisionError."""
+    if a.__class__ is float and b.__class__ is float:
+        return _np.divide(a, b)
+    return a / b
+
+
+def _real(t, ans):
+    """A JVP's tangent, checked real (and the answer too)."""
+    _refuse_complex(t, "forward mode")
+    _refuse_complex(ans, "forward mode")
+    return t
+
+
+def _fit(t, ans):
+    """A JVP's tangent, real and broadcast to the answer's shape (and the answer real)."""
+    _refuse_complex(t, "forward mode")
+    _refuse_complex(ans, "forward mode")
+    return broadcast_to(t, _shape(ans))
+
+
 def unbroadcast(g, shape):
     """Sum ``g`` down to ``shape``, undoing NumPy broadcasting (differentiably)."""
+    _refuse_complex(g, "reverse mode")
     gshape = _shape(g)
     if gshape == shape:
         return g
     extra = len(gshape) - len(shape)
     if extra > 0:
-        g = sum(g, axis=tuple(range(extra)))
+        g = _sum(g, axis=tuple(range(extra)))
     axes = tuple(i for i, size in enumerate(shape) if size == 1 and _shape(g)[i] != 1)
     if axes:
-        g = sum(g, axis=axes, keepdims=True)
+        g = _sum(g, axis=axes, keepdims=True)
     return g
 
 
@@ -56,12 +99,12 @@ def _restore_reduced(g, x_shape, axis, keepdims):
     if keepdims:
         return g
     if axis is None:
-        return reshape(g, (1,) * len(x_shape))
+        return _reshape(g, (1,) * len(x_shape))
     axes = _as_axes(axis, len(x_shape))
     new_shape = list(_shape(g))
     for a in sorted(axes):
         new_shape.insert(a, 1)
-    return reshape(g, tuple(new_shape))
+    return _reshape(g, tuple(new_shape))
 
 
 # ----------------------------------------------------------------------------------
@@ -70,26 +113,26 @@ def _restore_reduced(g, x_shape, axis, keepdims):
 add = primitive(_np.add, name="add", saves="shapes")
 add.defvjp(lambda g, ans, x, y: unbroadcast(g, _shape(x)),
            lambda g, ans, x, y: unbroadcast(g, _shape(y)))
-add.defjvp(lambda t, ans, x, y: broadcast_to(t, _shape(ans)),
-           lambda t, ans, x, y: broadcast_to(t, _shape(ans)))
+add.defjvp(lambda t, ans, x, y: _fit(t, ans),
+           lambda t, ans, x, y: _fit(t, ans))
 
 subtract = primitive(_np.subtract, name="subtract", saves="shapes")
 subtract.defvjp(lambda g, ans, x, y: unbroadcast(g, _shape(x)),
                 lambda g, ans, x, y: unbroadcast(-g, _shape(y)))
-subtract.defjvp(lambda t, ans, x, y: broadcast_to(t, _shape(ans)),
-                lambda t, ans, x, y: broadcast_to(-t, _shape(ans)))
+subtract.defjvp(lambda t, ans, x, y: _fit(t, ans),
+                lambda t, ans, x, y: _fit(-t, ans))
 
 multiply = primitive(_np.multiply, name="multiply", saves="args")
 multiply.defvjp(lambda g, ans, x, y: unbroadcast(g * y, _shape(x)),
                 lambda g, ans, x, y: unbroadcast(x * g, _shape(y)))
-multiply.defjvp(lambda t, ans, x, y: broadcast_to(t * y, _shape(ans)),
-                lambda t, ans, x, y: broadcast_to(x * t, _shape(ans)))
+multiply.defjvp(lambda t, ans, x, y: _fit(t * y, ans),
+                lambda t, ans, x, y: _fit(x * t, ans))
 
 divide = primitive(_np.divide, name="divide", saves="args")
-divide.defvjp(lambda g, ans, x, y: unbroadcast(g / y, _shape(x)),
-              lambda g, ans, x, y: unbroadcast(-g * x / y**2, _shape(y)))
-divide.defjvp(lambda t, ans, x, y: broadcast_to(t / y, _shape(ans)),
-              lambda t, ans, x, y: broadcast_to(-t * x / y**2, _shape(ans)))
+divide.defvjp(lambda g, ans, x, y: unbroadcast(_div(g, y), _shape(x)),
+              lambda g, ans, x, y: unbroadcast(_div(-g * x, y**2), _shape(y)))
+divide.defjvp(lambda t, ans, x, y: _fit(_div(t, y), ans),
+              lambda t, ans, x, y: _fit(_div(-t * x, y**2), ans))
 true_divide = divide
 
 
@@ -100,7 +143,7 @@ def _power_dx(g, ans, x, y):
 def _exponent_less_one(y):
     # y - 1, but 1 where y == 0: keeps 0 ** -1 out of the rule (the term is 0 anyway).  The
     # condition is y's value: a traced y (x ** y differentiated twice) is no condition.
-    return where(getval(y) != 0, y - 1, 1.0)
+    return _where(getval(y) != 0, y - 1, 1.0)
 
 
 def _power_dy(g, ans, x, y):
@@ -108,13 +151,13 @@ def _power_dy(g, ans, x, y):
 
 
 def _replace_zero(x, val):
-    return where(getval(x) == 0, val, x)
+    return _where(getval(x) == 0, val, x)
 
 
 power = primitive(_np.power, name="power")
 power.defvjp(_power_dx, _power_dy)
-power.defjvp(lambda t, ans, x, y: broadcast_to(t * y * x ** _exponent_less_one(y), _shape(ans)),
-             lambda t, ans, x, y: broadcast_to(t * log(_replace_zero(x, 1.0)) * ans, _shape(ans)))
+power.defjvp(lambda t, ans, x, y: _fit(t * y * x ** _exponent_less_one(y), ans),
+             lambda t, ans, x, y: _fit(t * log(_replace_zero(x, 1.0)) * ans, ans))
 
 negative = primitive(_np.negative, name="negative", saves="shapes")
 negative.defvjp(lambda g, ans, x: -g)
@@ -124,8 +167,8 @@ negative.defjvp(lambda t, ans, x: -t)
 logaddexp = primitive(_np.logaddexp, name="logaddexp", saves="all")
 logaddexp.defvjp(lambda g, ans, x, y: unbroadcast(g * exp(x - ans), _shape(x)),
                  lambda g, ans, x, y: unbroadcast(g * exp(y - ans), _shape(y)))
-logaddexp.defjvp(lambda t, ans, x, y: broadcast_to(t * exp(x - ans), _shape(ans)),
-                 lambda t, ans, x, y: broadcast_to(t * exp(y - ans), _shape(ans)))
+logaddexp.defjvp(lambda t, ans, x, y: _fit(t * exp(x - ans), ans),
+                 lambda t, ans, x, y: _fit(t * exp(y - ans), ans))
 
 
 def _balanced_eq(x, z, y):
@@ -137,14 +180,46 @@ def _balanced_eq(x, z, y):
 maximum = primitive(_np.maximum, name="maximum")
 maximum.defvjp(lambda g, ans, x, y: unbroadcast(g * _balanced_eq(x, ans, y), _shape(x)),
                lambda g, ans, x, y: unbroadcast(g * _balanced_eq(y, ans, x), _shape(y)))
-maximum.defjvp(lambda t, ans, x, y: broadcast_to(t * _balanced_eq(x, ans, y), _shape(ans)),
-               lambda t, ans, x, y: broadcast_to(t * _balanced_eq(y, ans, x), _shape(ans)))
+maximum.defjvp(lambda t, ans, x, y: _fit(t * _balanced_eq(x, ans, y), ans),
+               lambda t, ans, x, y: _fit(t * _balanced_eq(y, ans, x), ans))
 
 minimum = primitive(_np.minimum, name="minimum")
 minimum.defvjp(lambda g, ans, x, y: unbroadcast(g * _balanced_eq(x, ans, y), _shape(x)),
                lambda g, ans, x, y: unbroadcast(g * _balanced_eq(y, ans, x), _shape(y)))
-minimum.defjvp(lambda t, ans, x, y: broadcast_to(t * _balanced_eq(x, ans, y), _shape(ans)),
-               lambda t, ans, x, y: broadcast_to(t * _balanced_eq(y, ans, x), _shape(ans)))
+minimum.defjvp(lambda t, ans, x, y: _fit(t * _balanced_eq(x, ans, y), ans),
+               lambda t, ans, x, y: _fit(t * _balanced_eq(y, ans, x), ans))
+
+logaddexp2 = primitive(_np.logaddexp2, name="logaddexp2", saves="all")
+logaddexp2.defvjp(lambda g, ans, x, y: unbroadcast(g * exp2(x - ans), _shape(x)),
+                  lambda g, ans, x, y: unbroadcast(g * exp2(y - ans), _shape(y)))
+logaddexp2.defjvp(lambda t, ans, x, y: _fit(t * exp2(x - ans), ans),
+                  lambda t, ans, x, y: _fit(t * exp2(y - ans), ans))
+
+# atan2(y, x) is the angle of the point (x, y): d/dy = x / r^2, d/dx = -y / r^2
+arctan2 = primitive(_np.arctan2, name="arctan2", saves="args")
+arctan2.defvjp(lambda g, ans, y, x: unbroadcast(_div(g * x, x * x + y * y), _shape(y)),
+               lambda g, ans, y, x: unbroadcast(_div(-g * y, x * x + y * y), _shape(x)))
+arctan2.defjvp(lambda t, ans, y, x: _fit(_div(t * x, x * x + y * y), ans),
+               lambda t, ans, y, x: _fit(_div(-t * y, x * x + y * y), ans))
+
+hypot = primitive(_np.hypot, name="hypot", saves="all")
+hypot.defvjp(lambda g, ans, x, y: unbroadcast(g * x / ans, _shape(x)),
+             lambda g, ans, x, y: unbroadcast(g * y / ans, _shape(y)))
+hypot.defjvp(lambda t, ans, x, y: _fit(t * x / ans, ans),
+             lambda t, ans, x, y: _fit(t * y / ans, ans))
+
+# x mod y = x - y floor(x / y): slope 1 in x and -floor(x / y) in y (between the jumps)
+mod = primitive(_np.mod, name="mod", saves="args")
+mod.defvjp(lambda g, ans, x, y: unbroadcast(g, _shape(x)),
+           lambda g, ans, x, y: unbroadcast(-g * _np.floor_divide(getval(x), getval(y)), _shape(y)))
+mod.defjvp(lambda t, ans, x, y: _fit(t, ans),
+           lambda t, ans, x, y: _fit(-t * _np.floor_divide(getval(x), getval(y)), ans))
+remainder = mod
+
+fmax = primitive(_np.fmax, name="fmax")
+fmax.vjps, fmax.jvps = maximum.vjps, maximum.jvps
+fmin = primitive(_np.fmin, name="fmin")
+fmin.vjps, fmin.jvps = minimum.vjps, minimum.jvps
 
 # ----------------------------------------------------------------------------------
 # Elementwise functions of one argument: f(x) with f'(x) times g (or t)
@@ -159,8 +234,9 @@ def _unary(fun, name, vjp, jvp, saves="args"):
 exp = _unary(_np.exp, "exp", lambda g, ans, x: g * ans, lambda t, ans, x: t * ans, saves="ans")
 expm1 = _unary(_np.expm1, "expm1",
                lambda g, ans, x: g * (ans + 1.0), lambda t, ans, x: t * (ans + 1.0), saves="ans")
-log = _unary(_np.log, "log", lambda g, ans, x: g / x, lambda t, ans, x: t / x)
-log1p = _unary(_np.log1p, "log1p", lambda g, ans, x: g / (x + 1.0), lambda t, ans, x: t / (x + 1.0))
+log = _unary(_np.log, "log", lambda g, ans, x: _div(g, x), lambda t, ans, x: _div(t, x))
+log1p = _unary(_np.log1p, "log1p", lambda g, ans, x: _div(g, x + 1.0),
+               lambda t, ans, x: _div(t, x + 1.0))
 log2 = _unary(_np.log2, "log2", lambda g, ans, x: g / (x * _np.log(2.0)),
               lambda t, ans, x: t / (x * _np.log(2.0)))
 log10 = _unary(_np.log10, "log10", lambda g, ans, x: g / (x * _np.log(10.0)),
@@ -184,8 +260,8 @@ sinh = _unary(_np.sinh, "sinh", lambda g, ans, x: g * cosh(x), lambda t, ans, x:
 cosh = _unary(_np.cosh, "cosh", lambda g, ans, x: g * sinh(x), lambda t, ans, x: t * sinh(x))
 tanh = _unary(_np.tanh, "tanh", lambda g, ans, x: g * (1.0 - ans * ans),
               lambda t, ans, x: t * (1.0 - ans * ans), saves="ans")
-arctanh = _unary(_np.arctanh, "arctanh", lambda g, ans, x: g / (1.0 - x * x),
-                 lambda t, ans, x: t / (1.0 - x * x))
+arctanh = _unary(_np.arctanh, "arctanh", lambda g, ans, x: _div(g, 1.0 - x * x),
+                 lambda t, ans, x: _div(t, 1.0 - x * x))
 arcsinh = _unary(_np.arcsinh, "arcsinh", lambda g, ans, x: g / sqrt(x * x + 1.0),
                  lambda t, ans, x: t / sqrt(x * x + 1.0))
 # |x| has derivative sign(x); at 0 we pick 0, as autograd does.
@@ -193,6 +269,76 @@ absolute = _unary(_np.absolute, "absolute", lambda g, ans, x: g * _np.sign(getva
                   lambda t, ans, x: t * _np.sign(getval(x)))
 abs = absolute  # noqa: A001  (mirrors numpy's alias)
 fabs = absolute
+
+arccosh = _unary(_np.arccosh, "arccosh", lambda g, ans, x: g / sqrt(x * x - 1.0),
+                 lambda t, ans, x: t / sqrt(x * x - 1.0))
+exp2 = _unary(_np.exp2, "exp2", lambda g, ans, x: g * ans * _np.log(2.0),
+              lambda t, ans, x: t * ans * _np.log(2.0), saves="ans")
+cbrt = _unary(_np.cbrt, "cbrt", lambda g, ans, x: g / (3.0 * ans * ans),
+              lambda t, ans, x: t / (3.0 * ans * ans), saves="ans")
+deg2rad = _unary(_np.deg2rad, "deg2rad", lambda g, ans, x: g * (_np.pi / 180.0),
+                 lambda t, ans, x: t * (_np.pi / 180.0), saves="shapes")
+rad2deg = _unary(_np.rad2deg, "rad2deg", lambda g, ans, x: g * (180.0 / _np.pi),
+                 lambda t, ans, x: t * (180.0 / _np.pi), saves="shapes")
+radians, degrees = deg2rad, rad2deg
+
+
+def _sinc_derivative(x):
+    # sinc(x) = sin(pi x)/(pi x): derivative (cos(pi x) - sinc(x)) / x, and 0 at x = 0
+    safe = _replace_zero(x, 1.0)
+    return _where(getval(x) == 0, 0.0, (cos(_np.pi * safe) - sinc(safe)) / safe)
+
+
+sinc = _unary(_np.sinc, "sinc", lambda g, ans, x: g * _sinc_derivative(x),
+              lambda t, ans, x: t * _sinc_derivative(x))
+# nan_to_num passes finite entries through: derivative 1 there, 0 where x was nan or +-inf
+nan_to_num = _unary(lambda x, copy=True, nan=0.0, posinf=None, neginf=None:
+                    _np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf),
+                    "nan_to_num", lambda g, ans, x, **kw: _where(_np.isfinite(getval(x)), g, 0.0),
+                    lambda t, ans, x, **kw: _where(_np.isfinite(getval(x)), t, 0.0))
+
+
+def _real_only(name):
+    def fun(x):
+        if _np.iscomplexobj(getval(x)):
+            raise TypeError(f"{name}: mini_autograd differentiates real values only, and this "
+                            "value is complex.")
+        return x if name != "imag" else zeros_like_float(x)
+
+    fun.__name__ = name
+    return fun
+
+
+# On real values: real, conj and real_if_close are the identity, imag is 0.
+real, conj, conjugate, real_if_close, imag = (_real_only(n) for n in
+                                              ("real", "conj", "conjugate", "real_if_close",
+                                               "imag"))
+
+
+def angle(x, deg=False):
+    """The angle of a real number: 0 or pi (a constant; complex values are refused)."""
+    _real_only("angle")(x)
+    return _np.angle(getval(x), deg=deg)
+
+
+def _astype(x, dtype):
+    return _np.asarray(x).astype(dtype)
+
+
+_astype_prim = primitive(_astype, name="astype", saves="args", flops=lambda *a: 0)
+_astype_prim.defvjp(lambda g, ans, x, dtype: astype(g, _np.result_type(getval(x))))
+_astype_prim.defjvp(lambda t, ans, x, dtype: astype(t, dtype))
+
+
+def astype(x, dtype, copy=True):
+    """Change the floating precision.  A cast to an integer, bool or complex dtype is refused
+    on a traced value (its derivative would be zero or complex)."""
+    if x.__class__ is Box and not _np.issubdtype(_np.dtype(dtype), _np.floating):
+        raise TypeError(f"astype({_np.dtype(dtype)}) of a traced value: the result would not be "
+                        "differentiable. Use a floating dtype, or stop_gradient(x) for a constant.")
+    return _astype_prim(x, dtype) if x.__class__ is Box else _np.asarray(x).astype(dtype)
+
+
 
 
 def _clip_mask(ans, a_min, a_max):
@@ -205,30 +351,101 @@ def _clip_mask(ans, a_min, a_max):
     return inside
 
 
-clip = primitive(_np.clip, name="clip")
-clip.defvjp(lambda g, ans, x, a_min=None, a_max=None: g * _clip_mask(ans, a_min, a_max))
-clip.defjvp(lambda t, ans, x, a_min=None, a_max=None: t * _clip_mask(ans, a_min, a_max))
+_clip = primitive(lambda x, a_min, a_max: _np.clip(x, a_min, a_max), name="clip")
+_clip.defvjp(lambda g, ans, x, a_min, a_max: g * _clip_mask(ans, a_min, a_max))
+_clip.defjvp(lambda t, ans, x, a_min, a_max: t * _clip_mask(ans, a_min, a_max))
 
-where = primitive(_np.where, name="where", saves="shapes")
-where.defvjp(None,
-             lambda g, ans, c, x, y: unbroadcast(where(c, g, 0.0), _shape(x)),
-             lambda g, ans, c, x, y: unbroadcast(where(c, 0.0, g), _shape(y)))
-where.defjvp(None,
-             lambda t, ans, c, x, y: where(c, broadcast_to(t, _shape(ans)), 0.0),
-             lambda t, ans, c, x, y: where(c, 0.0, broadcast_to(t, _shape(ans))))
+
+def clip(x, a_min=None, a_max=None, out=None, *, min=None, max=None):  # noqa: A002
+    """numpy.clip: slope 1 inside the bounds, 0 where clipped (the bounds are constants)."""
+    _refuse("clip", out)
+    return _clip(x, a_min if min is None else min, a_max if max is None else max)
+
+_where = primitive(_np.where, name="where", saves="shapes")
+_where.defvjp(None,
+              lambda g, ans, c, x, y: unbroadcast(_where(c, g, 0.0), _shape(x)),
+              lambda g, ans, c, x, y: unbroadcast(_where(c, 0.0, g), _shape(y)))
+_where.defjvp(None,
+              lambda t, ans, c, x, y: _where(c, _fit(t, ans), 0.0),
+              lambda t, ans, c, x, y: _where(c, 0.0, _fit(t, ans)))
+
+
+def where(condition, x=None, y=None):
+    """``numpy.where(c, x, y)``.  The condition is a constant even when it was computed from
+    a traced value (``where(x > 0, x, 0)``): it only selects, and a small change of x does
+    not change which entries are selected.  ``where(c)`` alone gives indices (constants)."""
+    if x is None and y is None:
+        return _np.where(getval(condition))
+    if x is None or y is None:
+        raise TypeError("where: give both x and y, or neither.")
+    return _where(getval(condition), x, y)
+
 
 # ----------------------------------------------------------------------------------
-# Reductions
+# Reductions.  The public functions check NumPy's optional arguments at the call: those
+# with a clear meaning for a derivative are supported by composition (``initial``,
+# ``where``, a floating ``dtype``), the rest are refused there with a clear message, not
+# passed on to a rule that cannot read them.
 
 
 def _sum_flops(ans, x, *args, **kwargs):
     return _np.size(getval(x))
 
 
-sum = primitive(_np.sum, name="sum", saves="shapes", flops=_sum_flops)  # noqa: A001
-sum.defvjp(lambda g, ans, x, axis=None, keepdims=False:
-           broadcast_to(_restore_reduced(g, _shape(x), axis, keepdims), _shape(x)))
-sum.defjvp(lambda t, ans, x, axis=None, keepdims=False: sum(t, axis=axis, keepdims=keepdims))
+def _axis(axis, name="axis"):
+    """``axis`` as NumPy accepts it (an integer of any kind, or a sequence of them) -> int/tuple."""
+    if axis is None or axis.__class__ is int:
+        return axis
+    if isinstance(axis, (list, tuple)):
+        return tuple(_operator.index(a) for a in axis)
+    try:
+        return _operator.index(axis)
+    except TypeError:
+        raise TypeError(f"{name} must be an integer or a tuple of integers, not "
+                        f"{axis!r}.") from None
+
+
+def _float_dtype(fun, dtype):
+    if dtype is not None and not _np.issubdtype(_np.dtype(dtype), _np.floating):
+        raise TypeError(f"{fun}: dtype={dtype!r} would make the result non-differentiable; "
+                        "only floating dtypes (or None) are supported.")
+
+
+def _refuse(fun, out=None, **unsupported):
+    if out is not None:
+        raise TypeError(f"{fun}: out= is not supported (it writes in place); use the result.")
+    for key, value in unsupported.items():
+        if value is not None:
+            raise TypeError(f"{fun}: the argument {key}= is not supported by mini_autograd.")
+
+
+def _prepare(x):
+    """Lists and tuples of (possibly traced) values become one array, as NumPy does."""
+    return array(x) if isinstance(x, (list, tuple)) else x
+
+
+_sum = primitive(_np.sum, name="sum", saves="shapes", flops=_sum_flops)
+_sum.defvjp(lambda g, ans, x, axis=None, keepdims=False:
+            broadcast_to(_restore_reduced(g, _shape(x), axis, keepdims), _shape(x)))
+_sum.defjvp(lambda t, ans, x, axis=None, keepdims=False: _sum(t, axis=axis, keepdims=keepdims))
+
+
+def sum(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
+    """``numpy.sum``; ``where`` masks entries out, ``initial`` is added (both constants)."""
+    _refuse("sum", out)
+    _float_dtype("sum", dtype)
+    x = _prepare(x)
+    if where is not None:
+        x = _where(_constant_mask("sum", where), x, 0.0)
+    total = _sum(x, axis=_axis(axis), keepdims=keepdims)
+    total = total if initial is None else total + initial
+    return total if dtype is None else astype(total, dtype)
+
+
+def _constant_mask(fun, where):
+    if _contains_box(where):
+        raise TypeError(f"{fun}: where= must be a constant boolean mask, not a traced value.")
+    return _np.asarray(where, dtype=bool)
 
 
 def _count(x_shape, axis):
@@ -236,11 +453,24 @@ def _count(x_shape, axis):
     return int(_np.prod([x_shape[a] for a in axes])) if axes else 1
 
 
-mean = primitive(_np.mean, name="mean", saves="shapes", flops=_sum_flops)
-mean.defvjp(lambda g, ans, x, axis=None, keepdims=False:
-            broadcast_to(_restore_reduced(g, _shape(x), axis, keepdims), _shape(x))
-            / _count(_shape(x), axis))
-mean.defjvp(lambda t, ans, x, axis=None, keepdims=False: mean(t, axis=axis, keepdims=keepdims))
+_mean = primitive(_np.mean, name="mean", saves="shapes", flops=_sum_flops)
+_mean.defvjp(lambda g, ans, x, axis=None, keepdims=False:
+             broadcast_to(_restore_reduced(g, _shape(x), axis, keepdims), _shape(x))
+             / _count(_shape(x), axis))
+_mean.defjvp(lambda t, ans, x, axis=None, keepdims=False: _mean(t, axis=axis, keepdims=keepdims))
+
+
+def mean(x, axis=None, dtype=None, out=None, keepdims=False, where=None):
+    _refuse("mean", out)
+    _float_dtype("mean", dtype)
+    x, axis = _prepare(x), _axis(axis)
+    if where is None:
+        average = _mean(x, axis=axis, keepdims=keepdims)
+    else:
+        mask = _np.broadcast_to(_constant_mask("mean", where), _shape(x))
+        average = (_sum(_where(mask, x, 0.0), axis=axis, keepdims=keepdims)
+                   / _np.sum(mask, axis=axis, keepdims=keepdims))
+    return average if dtype is None else astype(average, dtype)
 
 
 def _chooser_share(ans, x, axis, keepdims):
@@ -257,57 +487,105 @@ def _chooser_vjp(g, ans, x, axis=None, keepdims=False):
 
 
 def _chooser_jvp(t, ans, x, axis=None, keepdims=False):
-    return sum(t * _chooser_share(ans, x, axis, keepdims), axis=axis, keepdims=keepdims)
+    return _sum(t * _chooser_share(ans, x, axis, keepdims), axis=axis, keepdims=keepdims)
 
 
-max = primitive(_np.max, name="max", flops=_sum_flops)  # noqa: A001
-max.defvjp(_chooser_vjp)
-max.defjvp(_chooser_jvp)
-amax = max
-min = primitive(_np.min, name="min", flops=_sum_flops)  # noqa: A001
-min.defvjp(_chooser_vjp)
-min.defjvp(_chooser_jvp)
-amin = min
+_max = primitive(_np.max, name="max", flops=_sum_flops)
+_max.defvjp(_chooser_vjp)
+_max.defjvp(_chooser_jvp)
+_min = primitive(_np.min, name="min", flops=_sum_flops)
+_min.defvjp(_chooser_vjp)
+_min.defjvp(_chooser_jvp)
 
 
-def prod(x, axis=None, keepdims=False):
-    """Product of entries, as exp(sum(log|x|)) times signs would lose zeros; use a cumprod-free form."""
+def max(x, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
+    """``numpy.max``; ``initial`` is a constant lower bound on the result."""
+    _refuse("max", out, where=where)
+    biggest = _max(_prepare(x), axis=_axis(axis), keepdims=keepdims)
+    return biggest if initial is None else maximum(biggest, initial)
+
+
+def min(x, axis=None, out=None, keepdims=False, initial=None, where=None):  # noqa: A001
+    """``numpy.min``; ``initial`` is a constant upper bound on the result."""
+    _refuse("min", out, where=where)
+    smallest = _min(_prepare(x), axis=_axis(axis), keepdims=keepdims)
+    return smallest if initial is None else minimum(smallest, initial)
+
+
+amax, amin = max, min
+
+
+def prod(x, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    """Product of entries.  Its derivative divides by each entry, so an input that holds a
+    zero is refused (the other factors' product would be needed instead)."""
+    _refuse("prod", out, initial=initial, where=where)
+    _float_dtype("prod", dtype)
+    x = _prepare(x)
     if x.__class__ is Box and _np.any(getval(x) == 0):  # constants: plain numpy.prod
         raise NotImplementedError(
             "prod: the derivative at an input containing zeros is not implemented; "
             "multiply the factors explicitly instead."
         )
-    return _prod(x, axis=axis, keepdims=keepdims)
+    return _prod(x, axis=_axis(axis), keepdims=keepdims)
 
 
 _prod = primitive(_np.prod, name="prod", flops=_sum_flops)
 _prod.defvjp(lambda g, ans, x, axis=None, keepdims=False:
              broadcast_to(_restore_reduced(g * ans, _shape(x), axis, keepdims), _shape(x)) / x)
 _prod.defjvp(lambda t, ans, x, axis=None, keepdims=False:
-             sum(t * _restore_reduced(ans, _shape(x), axis, keepdims) / x, axis=axis,
-                 keepdims=keepdims))
+             _sum(t * _restore_reduced(ans, _shape(x), axis, keepdims) / x, axis=axis,
+                  keepdims=keepdims))
 
 
-def var(x, axis=None, ddof=0, keepdims=False):
+def var(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
     """Variance, composed from mean: its derivative follows automatically."""
-    centred = x - mean(x, axis=axis, keepdims=True)
+    _refuse("var", out, where=where)
+    _float_dtype("var", dtype)
+    x, axis = _prepare(x), _axis(axis)
+    centred = x - _mean(x, axis=axis, keepdims=True)
     n = _count(_shape(x), axis)
-    return sum(centred * centred, axis=axis, keepdims=keepdims) / (n - ddof)
+    return _sum(centred * centred, axis=axis, keepdims=keepdims) / (n - ddof)
 
 
-def std(x, axis=None, ddof=0, keepdims=False):
-    return sqrt(var(x, axis=axis, ddof=ddof, keepdims=keepdims))
+def std(x, axis=None, dtype=None, out=None, ddof=0, keepdims=False, where=None):
+    """Square root of var.  Over a single entry the spread is 0 whatever x is: derivative 0
+    there (not sqrt's 1/0), as in autograd."""
+    x = _prepare(x)
+    variance = var(x, axis=axis, dtype=dtype, out=out, ddof=ddof, keepdims=keepdims, where=where)
+    if _count(_shape(x), _axis(axis)) <= 1:
+        return variance * 0.0
+    return sqrt(variance)
 
 
-def cumsum(x, axis=None):
+def cumsum(x, axis=None, dtype=None, out=None):
+    _refuse("cumsum", out)
+    _float_dtype("cumsum", dtype)
     if axis is None:
         return _cumsum(ravel(x), 0)
-    return _cumsum(x, axis)
+    return _cumsum(x, _axis(axis) % _np.ndim(getval(x)))
 
 
 _cumsum = primitive(lambda x, axis: _np.cumsum(x, axis=axis), name="cumsum", saves="shapes")
 _cumsum.defvjp(lambda g, ans, x, axis: flip(_cumsum(flip(g, axis), axis), axis))
 _cumsum.defjvp(lambda t, ans, x, axis: _cumsum(t, axis))
+
+
+def cumprod(x, axis=None, dtype=None, out=None):
+    """Running products.  d ans_i / d x_j = ans_i / x_j for j <= i, so, as for ``prod``,
+    an input holding a zero is refused."""
+    _refuse("cumprod", out)
+    _float_dtype("cumprod", dtype)
+    if axis is None:
+        x, axis = ravel(x), 0
+    if x.__class__ is Box and _np.any(getval(x) == 0):
+        raise NotImplementedError("cumprod: the derivative at an input containing zeros is "
+                                  "not implemented; multiply the factors explicitly instead.")
+    return _cumprod(x, _axis(axis) % _np.ndim(getval(x)))
+
+
+_cumprod = primitive(lambda x, axis: _np.cumprod(x, axis=axis), name="cumprod")
+_cumprod.defvjp(lambda g, ans, x, axis: flip(_cumsum(flip(g * ans, axis), axis), axis) / x)
+_cumprod.defjvp(lambda t, ans, x, axis: ans * _cumsum(t / x, axis))
 
 # ----------------------------------------------------------------------------------
 # Linear algebra products
@@ -320,7 +598,7 @@ def _swap_last(x):
 def _matmul_vjp_x(g, ans, x, y):
     xd, yd = _np.ndim(getval(x)), _np.ndim(getval(y))
     if xd == 1 and yd == 1:
-        return g * y
+        return unbroadcast(g * y, _shape(x))
     if xd == 1:  # (k,) @ (..., k, m) -> (..., m): dx[k] = sum g[..., m] y[..., k, m]
         return unbroadcast(matmul(expand_dims(g, -2), _swap_last(y))[..., 0, :], _shape(x))
     if yd == 1:  # (..., n, k) @ (k,) -> (..., n)
@@ -331,7 +609,7 @@ def _matmul_vjp_x(g, ans, x, y):
 def _matmul_vjp_y(g, ans, x, y):
     xd, yd = _np.ndim(getval(x)), _np.ndim(getval(y))
     if xd == 1 and yd == 1:
-        return g * x
+        return unbroadcast(g * x, _shape(y))
     if xd == 1:  # (k,) @ (..., k, m): dy[..., k, m] = x[k] g[..., m]
         return unbroadcast(expand_dims(x, -1) * expand_dims(g, -2), _shape(y))
     if yd == 1:  # (..., n, k) @ (k,): dy[k] = sum_n g[..., n] x[..., n, k]
@@ -346,20 +624,19 @@ def _matmul_flops(ans, x, y):
 matmul = primitive(_np.matmul, name="matmul", saves="args",
                    flops=_matmul_flops)
 matmul.defvjp(_matmul_vjp_x, _matmul_vjp_y)
-matmul.defjvp(lambda t, ans, x, y: matmul(t, y), lambda t, ans, x, y: matmul(x, t))
+matmul.defjvp(lambda t, ans, x, y: _real(matmul(t, y), ans),
+              lambda t, ans, x, y: _real(matmul(x, t), ans))
 
 
 def dot(x, y):
-    """``numpy.dot`` for scalars, vectors and matrices (the cases the book uses)."""
+    """``numpy.dot``: matmul for up to 2-D, else the last axis of x against the
+    second-to-last of y (the last if y is 1-D)."""
     xd, yd = len(_shape(x)), len(_shape(y))
     if xd == 0 or yd == 0:
         return multiply(x, y)
     if xd <= 2 and yd <= 2:
         return matmul(x, y)
-    raise NotImplementedError(
-        f"dot of arrays with shapes {_shape(x)} and {_shape(y)}: only 0-, 1- and 2-D "
-        "arguments are supported; use matmul (batched) or einsum for higher dimensions."
-    )
+    return tensordot(x, y, axes=([-1], [-2 if yd > 1 else 0]))
 
 
 def inner(x, y):
@@ -374,13 +651,14 @@ def vdot(x, y):
 
 
 def outer(x, y):
-    return multiply(reshape(x, (-1, 1)), reshape(y, (1, -1)))
+    return multiply(_reshape(x, (-1, 1)), _reshape(y, (1, -1)))
 
 
 def tensordot(a, b, axes=2):
     a_dims, b_dims = _np.ndim(getval(a)), _np.ndim(getval(b))
     letters = "abcdefghijklmnopqrstuvwxyz"
-    if isinstance(axes, int):
+    if _np.ndim(axes) == 0:
+        axes = _operator.index(axes)
         a_axes = list(range(a_dims - axes, a_dims))
         b_axes = list(range(axes))
     else:
@@ -441,11 +719,11 @@ def _einsum_vjp(argnum, g, ans, args, kwargs):
     available = set(output).union(*[set(s) for s, _ in others])
     kept = "".join(c for c in target if c in available)
     spec = ",".join([output] + [s for s, _ in others]) + "->" + kept
-    result = einsum(spec, g, *[op for _, op in others])
+    result = _einsum_prim(spec, g, *[op for _, op in others])
     target_shape = _shape(operands[i])
     if kept != target:  # indices summed away inside this operand: broadcast back
         shape_kept = [target_shape[target.index(c)] if c in kept else 1 for c in target]
-        result = reshape(result, tuple(shape_kept))
+        result = _reshape(result, tuple(shape_kept))
         result = broadcast_to(result, target_shape)
     return unbroadcast(result, target_shape)
 
@@ -453,7 +731,21 @@ def _einsum_vjp(argnum, g, ans, args, kwargs):
 def _einsum_jvp(argnum, t, ans, args, kwargs):
     operands = list(args[1:])
     operands[argnum - 1] = t
-    return einsum(args[0], *operands)
+    return _real(_einsum_prim(args[0], *operands), ans)
+
+
+def _interleaved_to_subscripts(args):
+    """einsum(a, [0, 1], b, [1, 2], [0, 2]) -> ('ab,bc->ac', (a, b))."""
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def word(sublist):
+        return "".join("..." if i is Ellipsis else letters[i] for i in sublist)
+
+    operands, inputs = args[0::2], args[1::2]
+    output = ""
+    if len(operands) > len(inputs):  # a trailing output sublist
+        operands, output = operands[:-1], "->" + word(operands[-1])
+    return ",".join(word(sub) for sub in inputs) + output, tuple(operands)
 
 
 def _einsum_flops(ans, subscripts, *operands):
@@ -471,22 +763,46 @@ def _einsum(subscripts, *operands):
     return _np.einsum(subscripts, *operands, optimize=len(operands) > 2)
 
 
-einsum = primitive(_einsum, name="einsum", saves="args",
-                   flops=_einsum_flops)
-einsum.defvjp_argnum(_einsum_vjp)
-einsum.defjvp_argnum(_einsum_jvp)
+_einsum_prim = primitive(_einsum, name="einsum", saves="args", flops=_einsum_flops)
+_einsum_prim.defvjp_argnum(_einsum_vjp)
+_einsum_prim.defjvp_argnum(_einsum_jvp)
+
+
+def einsum(subscripts, *operands, optimize=False, **unsupported):
+    """``numpy.einsum`` with a subscripts string.  ``optimize`` only changes the order of
+    the work, so it is accepted and left to the engine; out=/dtype=/... are refused."""
+    if not isinstance(subscripts, str):
+        subscripts, operands = _interleaved_to_subscripts((subscripts,) + operands)
+    if unsupported:
+        raise TypeError(f"einsum: arguments {sorted(unsupported)} are not supported by "
+                        "mini_autograd.")
+    return _einsum_prim(subscripts, *operands)
 
 # ----------------------------------------------------------------------------------
 # Shapes: each rule undoes the rearrangement
 
 
-reshape = primitive(lambda x, shape: _np.reshape(x, shape), name="reshape", saves="shapes", flops=lambda *a: 0)
-reshape.defvjp(lambda g, ans, x, shape: reshape(g, _shape(x)))
-reshape.defjvp(lambda t, ans, x, shape: reshape(t, _shape(ans)))
+_reshape = primitive(lambda x, shape: _np.reshape(x, shape), name="reshape", saves="shapes",
+                     flops=lambda *a: 0)
+_reshape.defvjp(lambda g, ans, x, shape: _reshape(g, _shape(x)))
+_reshape.defjvp(lambda t, ans, x, shape: _reshape(t, _shape(ans)))
+
+
+def reshape(x, shape=None, order="C", *, newshape=None, copy=None):
+    """``numpy.reshape``.  order='F' (fill the first axis fastest) is a C-order reshape of
+    the reversed axes, so it is composed from transposes."""
+    shape = newshape if shape is None else shape
+    shape = ((_operator.index(shape),) if _np.ndim(shape) == 0
+             else tuple(map(_operator.index, shape)))
+    if order == "C":
+        return _reshape(x, shape)
+    if order == "F":
+        return transpose(_reshape(transpose(x), shape[::-1]))
+    raise ValueError(f"reshape: order={order!r}; use 'C' or 'F'.")
 
 
 def ravel(x):
-    return reshape(x, (-1,))
+    return _reshape(x, (-1,))
 
 
 def _transpose(x, axes=None):
@@ -504,16 +820,34 @@ transpose.defvjp(lambda g, ans, x, axes=None:
                  transpose(g, _inverse_axes(axes, _np.ndim(getval(x)))))
 transpose.defjvp(lambda t, ans, x, axes=None: transpose(t, axes))
 
-swapaxes = primitive(_np.swapaxes, name="swapaxes", saves="shapes", flops=lambda *a: 0)
-swapaxes.defvjp(lambda g, ans, x, a, b: swapaxes(g, a, b))
-swapaxes.defjvp(lambda t, ans, x, a, b: swapaxes(t, a, b))
+_swapaxes = primitive(_np.swapaxes, name="swapaxes", saves="shapes", flops=lambda *a: 0)
+_swapaxes.defvjp(lambda g, ans, x, a, b: _swapaxes(g, a, b))
+_swapaxes.defjvp(lambda t, ans, x, a, b: _swapaxes(t, a, b))
+
+
+def swapaxes(x, axis1, axis2):
+    return _swapaxes(x, _axis(axis1), _axis(axis2))
 
 
 def moveaxis(x, source, destination):
+    """Move axes (an int or a sequence each) to new positions; the others keep their order."""
     ndim = _np.ndim(getval(x))
-    order = [n for n in range(ndim) if n != source % ndim]
-    order.insert(destination % ndim, source % ndim)
-    return transpose(x, tuple(order))
+    source = [a % ndim for a in _np.atleast_1d(_axis(source))]
+    destination = [a % ndim for a in _np.atleast_1d(_axis(destination))]
+    if len(source) != len(destination):
+        raise ValueError(f"moveaxis: {len(source)} source axes but {len(destination)} "
+                         "destinations.")
+    order = [n for n in range(ndim) if n not in source]
+    for dest, src in sorted(zip(destination, source)):
+        order.insert(dest, src)
+    return transpose(x, tuple(int(a) for a in order))
+
+
+def rollaxis(x, axis, start=0):
+    ndim = _np.ndim(getval(x))
+    axis, start = _axis(axis) % ndim, _axis(start)
+    start = start + ndim if start < 0 else start
+    return moveaxis(x, axis, start - 1 if axis < start else start)
 
 
 def _expand_dims(x, axis):
@@ -527,12 +861,12 @@ def _expand_dims(x, axis):
 
 
 expand_dims = primitive(_expand_dims, name="expand_dims", saves="shapes", flops=lambda *a: 0)
-expand_dims.defvjp(lambda g, ans, x, axis: reshape(g, _shape(x)))
+expand_dims.defvjp(lambda g, ans, x, axis: _reshape(g, _shape(x)))
 expand_dims.defjvp(lambda t, ans, x, axis: expand_dims(t, axis))
 
 squeeze = primitive(lambda x, axis=None: _np.squeeze(x, axis=axis), name="squeeze", saves="shapes",
                     flops=lambda *a, **k: 0)
-squeeze.defvjp(lambda g, ans, x, axis=None: reshape(g, _shape(x)))
+squeeze.defvjp(lambda g, ans, x, axis=None: _reshape(g, _shape(x)))
 squeeze.defjvp(lambda t, ans, x, axis=None: squeeze(t, axis))
 
 broadcast_to = primitive(_np.broadcast_to, name="broadcast_to", saves="shapes", flops=lambda *a: 0)
@@ -541,15 +875,16 @@ broadcast_to.defjvp(lambda t, ans, x, shape: broadcast_to(t, shape))
 
 
 def atleast_1d(x):
-    return reshape(x, (1,)) if _np.ndim(getval(x)) == 0 else x
+    return _reshape(x, (1,)) if _np.ndim(getval(x)) == 0 else x
 
 
 def atleast_2d(x):
     nd = _np.ndim(getval(x))
-    return reshape(x, (1,) * (2 - nd) + _shape(x)) if nd < 2 else x
+    return _reshape(x, (1,) * (2 - nd) + _shape(x)) if nd < 2 else x
 
 
-flip = primitive(lambda x, axis=None: _np.flip(x, axis), name="flip", saves="shapes", flops=lambda *a, **k: 0)
+flip = primitive(lambda x, axis=None: _np.flip(x, axis), name="flip", saves="shapes",
+                 flops=lambda *a, **k: 0)
 flip.defvjp(lambda g, ans, x, axis=None: flip(g, axis))
 flip.defjvp(lambda t, ans, x, axis=None: flip(t, axis))
 
@@ -575,7 +910,8 @@ def _pad_slices(x_shape, pad_width):
 
 def _pad(x, pad_width, mode="constant", constant_values=0.0):
     if mode != "constant":
-        raise NotImplementedError(f"pad: mode={mode!r}; only mode='constant' is differentiable here.")
+        raise NotImplementedError(f"pad: mode={mode!r}; only mode='constant' is "
+                                  "differentiable here.")
     return _np.pad(x, pad_width, mode="constant", constant_values=constant_values)
 
 
@@ -596,13 +932,14 @@ def _concatenate_vjp(argnum, g, ans, args, kwargs):
     offsets = _np.cumsum([0] + [_shape(a)[axis] for a in arrays])
     index = [slice(None)] * len(_shape(g))
     index[axis] = slice(int(offsets[i]), int(offsets[i + 1]))
+    _refuse_complex(g, "concatenate")
     return g[tuple(index)]
 
 
 def _concatenate_jvp(argnum, t, ans, args, kwargs):
     axis, arrays = args[0], args[1:]
     parts = [t if j == argnum - 1 else zeros_like_float(a) for j, a in enumerate(arrays)]
-    return _concatenate(axis, *parts)
+    return _real(_concatenate(axis, *parts), ans)
 
 
 _concatenate = primitive(_concatenate_args, name="concatenate", saves="shapes", flops=lambda *a: 0)
@@ -640,15 +977,17 @@ def vstack(arrays):
     return concatenate([atleast_2d(a) for a in arrays], axis=0)
 
 
-def split(x, indices_or_sections, axis=0):
+def array_split(x, indices_or_sections, axis=0):
+    """Pieces along ``axis``: n pieces (the first ones one longer when n does not divide the
+    length), or pieces between the given indices.  Each piece is a slice (getitem)."""
+    x, axis = asarray(x), _axis(axis)
     n = _shape(x)[axis]
-    if isinstance(indices_or_sections, int):
-        if n % indices_or_sections:
-            raise ValueError(f"split: axis of length {n} does not divide into {indices_or_sections}.")
-        step = n // indices_or_sections
-        bounds = list(range(0, n + 1, step))
+    if _np.ndim(indices_or_sections) == 0:
+        sections = _operator.index(indices_or_sections)
+        sizes = [n // sections + 1] * (n % sections) + [n // sections] * (sections - n % sections)
+        bounds = [0] + [int(b) for b in _np.cumsum(sizes)]
     else:
-        bounds = [0] + list(indices_or_sections) + [n]
+        bounds = [0] + [int(i) for i in indices_or_sections] + [n]
     index = [slice(None)] * len(_shape(x))
     out = []
     for lo, hi in zip(bounds[:-1], bounds[1:]):
@@ -657,26 +996,290 @@ def split(x, indices_or_sections, axis=0):
     return out
 
 
+def split(x, indices_or_sections, axis=0):
+    n = _shape(x)[axis]
+    if _np.ndim(indices_or_sections) == 0 and n % indices_or_sections:
+        raise ValueError(f"split: axis of length {n} does not divide into {indices_or_sections} "
+                         "equal pieces; use array_split.")
+    return array_split(x, indices_or_sections, axis)
+
+
+def hsplit(x, indices_or_sections):
+    return split(x, indices_or_sections, 1 if _np.ndim(getval(x)) > 1 else 0)
+
+
+def vsplit(x, indices_or_sections):
+    return split(x, indices_or_sections, 0)
+
+
+def dsplit(x, indices_or_sections):
+    return split(x, indices_or_sections, 2)
+
+
 def tile(x, reps):
     """Repeat x (composed from broadcasting, so it is differentiable)."""
-    reps = (reps,) if isinstance(reps, int) else tuple(reps)
+    reps = (_operator.index(reps),) if _np.ndim(reps) == 0 else tuple(map(_operator.index, reps))
     shape = _shape(x)
     nd = _builtins.max(len(shape), len(reps))
     shape = (1,) * (nd - len(shape)) + shape
     reps = (1,) * (nd - len(reps)) + reps
-    x = reshape(x, tuple(d for s in shape for d in (1, s)))
+    x = _reshape(x, tuple(d for s in shape for d in (1, s)))
     x = broadcast_to(x, tuple(d for r, s in zip(reps, shape) for d in (r, s)))
-    return reshape(x, tuple(r * s for r, s in zip(reps, shape)))
+    return _reshape(x, tuple(r * s for r, s in zip(reps, shape)))
 
 
 def repeat(x, repeats, axis=None):
+    """Repeat entries; an int repeats each the same number of times (by broadcasting), a
+    list gives each entry its own count (gathered by take)."""
     if axis is None:
         x, axis = ravel(x), 0
     shape = _shape(x)
-    axis = axis % len(shape)
+    axis = _axis(axis) % len(shape)
+    if _np.ndim(repeats) != 0:
+        return take(x, _np.repeat(_np.arange(shape[axis]), repeats), axis=axis)
+    repeats = _operator.index(repeats)
     y = expand_dims(x, axis + 1)
     y = broadcast_to(y, shape[:axis + 1] + (repeats,) + shape[axis + 1:])
-    return reshape(y, shape[:axis] + (shape[axis] * repeats,) + shape[axis + 1:])
+    return _reshape(y, shape[:axis] + (shape[axis] * repeats,) + shape[axis + 1:])
+
+# ----------------------------------------------------------------------------------
+# More rearrangements, each composed from the primitives above (getitem, untake,
+# transpose, flip, reshape, concatenate, where), so their derivatives need no new rule.
+
+
+def atleast_3d(x):
+    nd = _np.ndim(getval(x))
+    if nd == 0:
+        return _reshape(x, (1, 1, 1))
+    if nd == 1:
+        return _reshape(x, (1,) + _shape(x) + (1,))
+    return _reshape(x, _shape(x) + (1,)) if nd == 2 else x
+
+
+def take(x, indices, axis=None):
+    """Entries at integer ``indices`` along ``axis`` (of the flattened x if None)."""
+    indices = _np.asarray(_plain_index(indices))
+    if axis is None:
+        return ravel(x)[indices]
+    axis = _axis(axis) % _np.ndim(getval(x))
+    return x[(slice(None),) * axis + (indices,)]
+
+
+def take_along_axis(x, indices, axis):
+    """x[..., indices, ...] entry by entry: one index array per axis, broadcast together."""
+    indices = _np.asarray(_plain_index(indices))
+    if axis is None:
+        return ravel(x)[indices]
+    ndim = _np.ndim(getval(x))
+    axis = _axis(axis) % ndim
+    grid = list(_np.ogrid[tuple(slice(n) for n in _np.shape(indices))])
+    grid[axis] = indices
+    return x[tuple(grid)]
+
+
+def diagonal(x, offset=0, axis1=0, axis2=1):
+    """The diagonal ``x[i, i + offset]`` of the two axes, as numpy: moved to the last axis."""
+    x = moveaxis(x, (_axis(axis1), _axis(axis2)), (-2, -1))
+    rows, cols = _shape(x)[-2:]
+    start_row, start_col = (0, offset) if offset >= 0 else (-offset, 0)
+    length = _builtins.max(0, _builtins.min(rows - start_row, cols - start_col))
+    i = _np.arange(length)
+    return x[..., start_row + i, start_col + i]
+
+
+def trace(x, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    _refuse("trace", out)
+    _float_dtype("trace", dtype)
+    return _sum(diagonal(x, offset, axis1, axis2), axis=-1)
+
+
+def diag(v, k=0):
+    """A vector's square matrix with v on diagonal k, or a matrix's diagonal k."""
+    nd = _np.ndim(getval(v))
+    if nd == 2:
+        return diagonal(v, k)
+    if nd != 1:
+        raise ValueError(f"diag: the input must be 1-D or 2-D, not of shape {_shape(v)}.")
+    n = _shape(v)[0] + (k if k >= 0 else -k)
+    i = _np.arange(_shape(v)[0])
+    return untake(v, (i, i + k) if k >= 0 else (i - k, i), (n, n))
+
+
+def make_diagonal(x, offset=0, axis1=-1, axis2=-2):
+    """Square matrices (on axes -2, -1) with the last axis of x on their diagonal."""
+    if offset != 0 or {axis1 % (_np.ndim(getval(x)) + 1), axis2 % (_np.ndim(getval(x)) + 1)} \
+            != {_np.ndim(getval(x)) - 1, _np.ndim(getval(x))}:
+        raise NotImplementedError("make_diagonal: only offset=0 and the last two axes.")
+    n = _shape(x)[-1]
+    return expand_dims(x, -1) * _np.eye(n)
+
+
+def _triangle_mask(x, k, lower):
+    shape = _shape(x)
+    rows, cols = shape[-2:] if len(shape) >= 2 else (shape[-1], shape[-1])
+    below = _np.tri(rows, cols, k=k, dtype=bool)
+    return below if lower else ~_np.tri(rows, cols, k=k - 1, dtype=bool)
+
+
+def tril(x, k=0):
+    return _where(_triangle_mask(x, k, lower=True), x, 0.0)
+
+
+def triu(x, k=0):
+    return _where(_triangle_mask(x, k, lower=False), x, 0.0)
+
+
+def kron(a, b):
+    """Kronecker product: a's entries times b, as blocks; interleave the axes and multiply."""
+    nd = _builtins.max(_np.ndim(getval(a)), _np.ndim(getval(b)))
+    sa = (1,) * (nd - _np.ndim(getval(a))) + _shape(a)
+    sb = (1,) * (nd - _np.ndim(getval(b))) + _shape(b)
+    blocks = (_reshape(a, tuple(d for n in sa for d in (n, 1)))
+              * _reshape(b, tuple(d for n in sb for d in (1, n))))
+    return _reshape(blocks, tuple(p * q for p, q in zip(sa, sb)))
+
+
+def diff(x, n=1, axis=-1, prepend=None, append=None):
+    """n-th forward difference along axis: x[1:] - x[:-1], n times."""
+    axis = _axis(axis) % _np.ndim(getval(x))
+    pieces = [p for p in (prepend, x, append) if p is not None]
+    if len(pieces) > 1:
+        shape = list(_shape(x))
+        shape[axis] = 1
+        pieces = [p if _np.ndim(getval(p)) else broadcast_to(p, tuple(shape)) for p in pieces]
+        x = concatenate(pieces, axis=axis)
+    upper = (slice(None),) * axis + (slice(1, None),)
+    lower = (slice(None),) * axis + (slice(None, -1),)
+    for _ in range(n):
+        x = x[upper] - x[lower]
+    return x
+
+
+def roll(x, shift, axis=None):
+    """Shift entries cyclically: a gather with the index (i - shift) mod n."""
+    if axis is None:
+        return _reshape(roll(ravel(x), shift, 0), _shape(x))
+    shifts, axes = _np.broadcast_arrays(_np.atleast_1d(shift), _np.atleast_1d(_axis(axis)))
+    for s_, a in zip(shifts, axes):
+        n = _shape(x)[a]
+        x = take(x, (_np.arange(n) - s_) % n, axis=int(a))
+    return x
+
+
+def rot90(x, k=1, axes=(0, 1)):
+    """Rotate by 90 degrees k times in the plane of ``axes`` (flips and a transpose)."""
+    a0, a1 = (_axis(a) % _np.ndim(getval(x)) for a in axes)
+    k %= 4
+    if k == 0:
+        return x
+    if k == 2:
+        return flip(flip(x, a0), a1)
+    order = list(range(_np.ndim(getval(x))))
+    order[a0], order[a1] = order[a1], order[a0]
+    if k == 1:
+        return transpose(flip(x, a1), tuple(order))
+    return flip(transpose(x, tuple(order)), a1)
+
+
+def append(x, values, axis=None):
+    x, values = asarray(x), asarray(values)
+    if axis is None:
+        return concatenate([ravel(x), ravel(values)])
+    return concatenate([x, values], axis=axis)
+
+
+def column_stack(arrays):
+    return concatenate([a if _np.ndim(getval(a)) >= 2 else _reshape(a, (-1, 1))
+                        for a in arrays], axis=1)
+
+
+def row_stack(arrays):
+    return vstack(arrays)
+
+
+def dstack(arrays):
+    return concatenate([atleast_3d(a) for a in arrays], axis=2)
+
+
+def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """Cross product of 3-vectors along the last axis."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a, b = moveaxis(a, axisa, -1), moveaxis(b, axisb, -1)
+    if _shape(a)[-1] != 3 or _shape(b)[-1] != 3:
+        raise NotImplementedError(f"cross: only 3-vectors are supported, not shapes "
+                                  f"{_shape(a)} and {_shape(b)}.")
+    a0, a1, a2 = a[..., 0], a[..., 1], a[..., 2]
+    b0, b1, b2 = b[..., 0], b[..., 1], b[..., 2]
+    c = stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], axis=-1)
+    return moveaxis(c, -1, axisc)
+
+
+def select(condlist, choicelist, default=0.0):
+    """The first choice whose condition holds, entry by entry (conditions are constants)."""
+    out = default
+    for cond, choice in reversed(list(zip(condlist, choicelist))):
+        out = where(cond, choice, out)
+    return out
+
+
+def partition(x, kth, axis=-1):
+    """Entries rearranged so that position kth holds its sorted value: a permutation."""
+    x = asarray(x)
+    if axis is None:
+        x, axis = ravel(x), 0
+    return take_along_axis(x, _np.argpartition(getval(x), kth, axis=axis), axis)
+
+
+def gradient(f, *spacing, axis=None, edge_order=1):
+    """numpy.gradient with a uniform spacing (one number, default 1) and edge_order=1:
+    central differences inside, one-sided at the two ends; a list of arrays for several axes."""
+    if edge_order != 1 or len(spacing) > 1 or spacing and _np.ndim(spacing[0]) != 0:
+        raise NotImplementedError("gradient: only one scalar spacing and edge_order=1 are "
+                                  "supported; compose other stencils with diff or slicing.")
+    h = spacing[0] if spacing else 1.0
+    ndim = _np.ndim(getval(f))
+    axes = range(ndim) if axis is None else _np.atleast_1d(_axis(axis)) % ndim
+    out = []
+    for a in axes:
+        a = int(a)
+
+        def part(lo, hi):
+            return f[(slice(None),) * a + (slice(lo, hi),)]
+
+        inner = (part(2, None) - part(None, -2)) / (2.0 * h)
+        first, last = (part(1, 2) - part(0, 1)) / h, (part(-1, None) - part(-2, -1)) / h
+        out.append(concatenate([first, inner, last], axis=a))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+class _Concatenator:
+    """``np.r_[a, b, 1:3]`` and ``np.c_[...]`` for traced values, by concatenate."""
+
+    def __init__(self, axis, columns):
+        self.axis, self.columns = axis, columns
+
+    def __getitem__(self, items):
+        items = items if isinstance(items, tuple) else (items,)
+        if not any(_contains_box(i) for i in items):
+            return (_np.c_ if self.columns else _np.r_)[items]
+        parts = []
+        for item in items:
+            if isinstance(item, slice):
+                item = _np.r_[item]
+            if isinstance(item, str):
+                raise NotImplementedError("r_/c_: string directives are not supported.")
+            item = asarray(item)
+            if self.columns:
+                item = _reshape(item, (-1, 1)) if _np.ndim(getval(item)) < 2 else item
+            else:
+                item = atleast_1d(item)
+            parts.append(item)
+        return concatenate(parts, axis=self.axis)
+
+
+r_ = _Concatenator(0, False)
+c_ = _Concatenator(-1, True)
 
 # ----------------------------------------------------------------------------------
 # Indexing: x[idx] reads entries; its VJP writes g back into a zero array of x's shape,
@@ -707,7 +1310,8 @@ def _untake(g, idx, shape):
     return out
 
 
-untake = primitive(_untake, name="untake", saves="shapes", flops=lambda ans, g, idx, shape: _np.size(g))
+untake = primitive(_untake, name="untake", saves="shapes",
+                   flops=lambda ans, g, idx, shape: _np.size(g))
 untake.defvjp(lambda g, ans, g_in, idx, shape: g[idx])
 untake.defjvp(lambda t, ans, g_in, idx, shape: untake(t, idx, shape))
 
@@ -770,3 +1374,60 @@ def asarray(obj, dtype=None):
     if obj.__class__ is Box and dtype is None:
         return obj
     return array(obj, dtype=dtype)
+
+# ----------------------------------------------------------------------------------
+# Constructors whose value depends on traced arguments.  linspace, logspace, full and
+# full_like are smooth in their start/stop/fill and are composed from differentiable
+# ops; arange's *length* jumps with its arguments, so a traced one is refused.
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    if not (_contains_box(start) or _contains_box(stop)):
+        return _np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype,
+                            axis=axis)
+    _float_dtype("linspace", dtype)
+    start, stop = asarray(start), asarray(stop)
+    div = (num - 1) if endpoint else num
+    fraction = _np.arange(num) / div if div > 0 else _np.zeros(num)
+    if num == 1:
+        fraction = _np.zeros(1)
+    nd = _builtins.max(_np.ndim(getval(start)), _np.ndim(getval(stop)))
+    fraction = fraction.reshape((num,) + (1,) * nd)
+    step = (stop - start) / div if div > 0 else (stop - start) * _np.nan
+    out = start + (stop - start) * fraction
+    if axis != 0:
+        out = moveaxis(out, 0, axis)
+    return (out, step) if retstep else out
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    if not (_contains_box(start) or _contains_box(stop) or _contains_box(base)):
+        return _np.logspace(start, stop, num, endpoint=endpoint, base=base, dtype=dtype,
+                            axis=axis)
+    exponents = linspace(start, stop, num, endpoint=endpoint, axis=axis)
+    return power(base, exponents)
+
+
+def full(shape, fill_value, dtype=None, order="C"):
+    if not _contains_box(fill_value):
+        return _np.full(shape, fill_value, dtype=dtype, order=order)
+    _float_dtype("full", dtype)
+    return asarray(fill_value) + _np.zeros(shape)
+
+
+def full_like(a, fill_value, dtype=None, order="K", subok=True, shape=None):
+    if not _contains_box(fill_value):
+        return _np.full_like(getval(a), fill_value, dtype=dtype, order=order, subok=subok,
+                             shape=shape)
+    return full(_np.shape(getval(a)) if shape is None else shape, fill_value, dtype=dtype)
+
+
+def arange(*args, **kwargs):
+    if _contains_box(args) or _contains_box(list(kwargs.values())):
+        from ..tracer import NoDerivativeError
+
+        raise NoDerivativeError(
+            "arange: an argument is a traced value, but the number of entries jumps as it "
+            "changes, so arange has no derivative. Use linspace(start, stop, num) with a fixed "
+            "num, or start + step * numpy.arange(n).")
+    return _np.arange(*args, **kwargs)

@@ -1,3 +1,3 @@
-"""Differentiable pieces of SciPy: ``mini_autograd.scipy.special``."""
+"""Differentiable pieces of SciPy: ``mini_autograd.scipy.special`` and ``.stats.norm``."""
 
-from . import special  # noqa: F401
+from . import special, stats  # noqa: F401

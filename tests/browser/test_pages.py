@@ -9,7 +9,13 @@ browsers here) and fails on anything a reader would notice:
 - a failed request or an HTTP 4xx/5xx response; a JavaScript exception
   (`pageerror`); a console error;
 - math that MathJax did not typeset, or TeX left visible in the prose;
-- an <img> that did not load;
+- an <img> that did not load, or whose alt text is missing, a file name or its src
+  (figures, animation frames, the theme's launch-button logos, which carry "Binder
+  logo"/"Colab logo", and the pictures drawn by live widgets);
+- on a chapter page (chapters/NN_*.html): a heading, browser tab or first equation
+  without the chapter's number (`N.`, `(N.1)`), an equation or figure reference that
+  rendered as `??` or as a number of another chapter's format, or a MyST role left as
+  raw text (`{eq}`...);
 - a widget that the widget manager did not render, or a pre-rendered (jshtml)
   animation without a working scrub slider.
 
@@ -24,6 +30,7 @@ import functools
 import html.parser
 import http.server
 import os
+import re
 import threading
 from pathlib import Path
 from typing import ClassVar
@@ -58,6 +65,111 @@ def _require_site():
     if PAGES == [MISSING]:
         pytest.fail(f"{SITE} has no index.html: the book was not built. "
                     "Run `make book` first (or `make test`, which builds it).")
+
+
+# ------------------------------------------------------------------ numbering and alt text
+
+CHAPTER_PAGE = re.compile(r"chapters/(\d+)_[^/]+\.html")
+IMAGE_FILE = re.compile(r"\.(png|jpe?g|gif|svg|webp)\b", re.IGNORECASE)
+RAW_ROLES = ("{eq}`", "{numref}`", "{ref}`", "{doc}`", "{cite}`", "{cite:t}`")
+
+
+def alt_text_problem(alt: str | None, src: str) -> str | None:
+    """Why `alt` does not describe the image at `src`, or None if it may.
+
+    A screen reader reads the alt text instead of the image, so it must say what the
+    image shows: not be missing or blank, and not be a file name or the image's
+    address, which is what Sphinx and myst-nb fall back to.
+    """
+    text = " ".join((alt or "").split())
+    if not text:
+        return "no alt text"
+    name = src.split("?")[0].rsplit("/", 1)[-1]
+    if IMAGE_FILE.search(text) or text == src or (name and not src.startswith("data:")
+                                                  and name in text):
+        return f"alt text is a file name: {text[:60]!r}"
+    if text.startswith("data:"):
+        return "alt text is a data URL"
+    return None
+
+
+def test_alt_text_problem_catches_what_readers_would_hear():
+    src = "../_images/4e579fb5.png"
+    assert alt_text_problem(None, src) == "no alt text"
+    assert alt_text_problem("  ", src) == "no alt text"
+    assert alt_text_problem("_images/4e579fb5.png", src).startswith("alt text is a file")
+    assert alt_text_problem("figure 4e579fb5.png", src).startswith("alt text is a file")
+    assert alt_text_problem(src, src).startswith("alt text is a file")
+    assert alt_text_problem("logo.SVG", "x.svg").startswith("alt text is a file")
+    assert alt_text_problem("data:image/png;base64,iVBOR", "data:image/png;base64,iVBOR")
+    assert alt_text_problem("Two panels: the loss falls from 0.7 to 0.1.", src) is None
+    assert alt_text_problem("Binder logo", "../_static/images/logo_binder.svg") is None
+
+
+# What the reader sees of a chapter's numbering, read from the rendered page.
+NUMBERING_JS = r"""
+() => {
+  const article = document.querySelector('article.bd-article');
+  const h1 = article && article.querySelector('h1');
+  const number = h1 && h1.querySelector('.section-number');
+  const eqno = article && article.querySelector('.math .eqno, span.eqno');
+  const clone = article ? article.cloneNode(true) : document.body.cloneNode(true);
+  clone.querySelectorAll('pre, code, script, style, mjx-container, .highlight, '
+                         + 'textarea, .cell_input').forEach(e => e.remove());
+  return {
+    title: document.title,
+    heading: number ? number.textContent.trim() : null,
+    first_equation: eqno ? eqno.firstChild.textContent.trim() : null,
+    eq_refs: [...document.querySelectorAll('article a.reference.internal')]
+      .filter(a => (a.getAttribute('href') || '').includes('#equation-'))
+      .map(a => a.textContent.trim()),
+    numrefs: [...document.querySelectorAll('article .std-numref')]
+      .map(e => e.textContent.trim()),
+    text: clone.textContent,
+  };
+}
+"""
+
+
+def chapter_numbering_problems(chapter: int, seen: dict) -> list[str]:
+    """Problems with a chapter page's numbering, from what NUMBERING_JS returned."""
+    problems = []
+    if seen["heading"] != f"{chapter}.":
+        problems.append(f"heading number is {seen['heading']!r}, expected '{chapter}.'")
+    if not seen["title"].startswith(f"{chapter}. "):
+        problems.append(f"browser tab title {seen['title']!r} lacks '{chapter}. '")
+    if seen["first_equation"] != f"({chapter}.1)":
+        problems.append(f"first numbered equation is {seen['first_equation']!r}, "
+                        f"expected '({chapter}.1)'")
+    # (N.k) for a chapter's equation; (k) for the notation page's own equations.
+    bad_eq = [r for r in seen["eq_refs"] if not re.fullmatch(r"\(\d+(\.\d+)?\)", r)]
+    if bad_eq:
+        problems.append(f"equation references rendered as {bad_eq[:5]}")
+    bad_numref = [r for r in seen["numrefs"]
+                  if not re.fullmatch(r"(Figure|[Ss]ection|Table|Listing) \d+(\.\d+)*", r)]
+    if bad_numref:
+        problems.append(f"figure/section references rendered as {bad_numref[:5]}")
+    text = seen["text"]
+    for raw in ("??", *RAW_ROLES):
+        i = text.find(raw)
+        if i >= 0:
+            problems.append(f"{raw!r} in the text: {text[max(0, i - 40):i + 40]!r}")
+    return problems
+
+
+def test_chapter_numbering_problems_flags_unnumbered_pages():
+    good = {"title": "4. Convolution - Book", "heading": "4.", "first_equation": "(4.1)",
+            "eq_refs": ["(4.7)", "(1.3)", "(4)"], "numrefs": ["Figure 4.2", "section 4.3"],
+            "text": "as (4.7) shows"}
+    assert chapter_numbering_problems(4, good) == []
+    bad = {"title": "Convolution - Book", "heading": None, "first_equation": "(57)",
+           "eq_refs": ["??", "ch04-corr"], "numrefs": ["Figure ??"],
+           "text": "see {eq}`ch04-corr` and ??"}
+    problems = "\n".join(chapter_numbering_problems(4, bad))
+    for expected in ("heading number", "browser tab", "first numbered equation",
+                     "equation references", "figure/section references", "'??'",
+                     "'{eq}`'"):
+        assert expected in problems, (expected, problems)
 
 
 # ------------------------------------------------------------------ static checks
@@ -281,6 +393,18 @@ def test_page_renders_offline(browser, base_url, page_path):
             "!(i.complete && i.naturalWidth > 0)).map(i => i.getAttribute('src'))")
         if broken:
             problems.append(f"images that did not load: {broken}")
+        images = page.evaluate("() => [...document.images]"
+                               ".map(i => [i.getAttribute('alt'), i.getAttribute('src') || ''])")
+        for alt, src in images:
+            why = alt_text_problem(alt, src)
+            if why:
+                problems.append(f"image {src[:60]}: {why}")
+
+        # --- textbook numbering (chapter pages)
+        chapter = CHAPTER_PAGE.fullmatch(page_path)
+        if chapter:
+            problems.extend(chapter_numbering_problems(int(chapter.group(1)),
+                                                       page.evaluate(NUMBERING_JS)))
 
         # --- widgets (rendered by @jupyter-widgets/html-manager from stored state)
         if "application/vnd.jupyter.widget-view+json" in source:

@@ -92,9 +92,9 @@ def test_plain_numpy_functions_dispatch_to_differentiable_ones(name):
 
 @pytest.mark.parametrize("name,call", [
     ("fft", lambda x: onp.fft.fft(x)),
-    ("eigh", lambda x: onp.linalg.eigh(mnp.outer(x, x))[0]),
-    ("arctan2", lambda x: onp.arctan2(x, 1.0)),
-    ("cumprod", lambda x: onp.cumprod(x)),
+    ("eig", lambda x: onp.linalg.eig(mnp.outer(x, x))[0]),
+    ("unwrap", lambda x: onp.unwrap(x)),
+    ("convolve", lambda x: onp.convolve(x, x)),
 ])
 def test_plain_numpy_function_without_rule_raises_naming_it(name, call):
     with pytest.raises(TypeError) as e:
@@ -149,18 +149,18 @@ def test_shape_mismatch_on_constants_through_mini_autograd_numpy():
 # ---- operations without a derivative rule ------------------------------------------
 
 def test_linalg_function_without_rule_names_it_and_the_argument():
-    with pytest.raises(TypeError) as e:
-        grad(lambda a: mnp.sum(mnp.linalg.eigh(a @ a.T)[0]))(onp.eye(3))
+    with pytest.raises(NoDerivativeError) as e:
+        grad(lambda a: mnp.sum(mnp.linalg.eigvals(a @ a.T)))(onp.eye(3))
     msg = _message(e)
-    assert "eigh" in msg and "argument 0" in msg and "stop_gradient" in msg
+    assert "eigvals" in msg and "argument 0" in msg and "stop_gradient" in msg
     # on constants the same function just works
-    onp.testing.assert_allclose(mnp.linalg.eigh(onp.eye(2))[0], [1.0, 1.0])
+    onp.testing.assert_allclose(mnp.linalg.eigvals(onp.eye(2)), [1.0, 1.0])
 
 
 def test_numpy_function_without_rule_names_it():
     with pytest.raises(TypeError) as e:
-        grad(lambda x: mnp.sum(mnp.cumprod(x)))(X3)
-    assert "cumprod" in _message(e) and "argument 0" in _message(e)
+        grad(lambda x: mnp.sum(mnp.convolve(x, x)))(X3)
+    assert "convolve" in _message(e) and "argument 0" in _message(e)
 
 
 def test_primitive_without_vjp_names_op_and_argument():

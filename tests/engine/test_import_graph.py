@@ -17,7 +17,7 @@ PACKAGE = pathlib.Path(mini_autograd.__file__).parent
 LAYERS = [
     {"tracer"},
     {"numpy", "numpy.ops", "numpy.linalg", "numpy.box_methods", "numpy._fallback",
-     "numpy.random", "scipy", "scipy.special"},
+     "numpy.random", "scipy", "scipy.special", "scipy.stats"},
     {"tree", "guards", "core", "differential_operators", "implicit", "ode"},
     {"cost", "graph", "checks"},
 ]

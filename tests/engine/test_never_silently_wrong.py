@@ -352,8 +352,10 @@ def test_a_rule_that_forgets_to_return_is_named():
 
 
 def test_a_traced_keyword_argument_is_refused_not_an_endless_recursion():
-    with pytest.raises(TypeError, match="keyword argument 'a_min' is a traced value"):
+    with pytest.raises(TypeError, match="'a_min'"):  # no derivative rule, or keyword refused
         grad(lambda lo: mnp.sum(mnp.clip(V2, a_min=lo, a_max=None)))(0.0)
+    with pytest.raises(TypeError, match="keyword argument 'a_min' is a traced value"):
+        grad(lambda lo: mnp.sum(onp.clip(V2, a_min=lo, a_max=None)))(0.0)  # NumPy's own clip
     # positionally it reaches the rules (clip has none for its bounds, like autograd's)
     with pytest.raises(TypeError, match="clip: no reverse-mode"):
         grad(lambda lo: mnp.sum(mnp.clip(V2, lo, None)))(0.0)

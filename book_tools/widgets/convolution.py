@@ -38,6 +38,8 @@ unpadded ``x``):
     every backward position, pre-rendered into a scrubbable player.
 """
 
+import base64 as _base64
+import html as _html
 import io as _io
 
 MODES = ("forward", "backward")
@@ -311,6 +313,22 @@ def render_png(mode, position, n_in=N_IN, k=K, stride=1, padding=0, dpi=90, fig=
     return buf.getvalue()
 
 
+def picture_alt_text(mode, position, n_in=N_IN, k=K, stride=1, padding=0):
+    """What the picture shows, in words, for the ``alt`` attribute of its ``<img>``."""
+    what = ("which inputs feed output" if mode == "forward"
+            else "which outputs receive input")
+    return (f"Convolution diagram, {mode} pass, stride {stride}, padding {padding}: "
+            f"arrows show {what} {position}, with the kernel weight on each arrow; "
+            f"the sum drawn is {formula_text(mode, position, n_in, k, stride, padding)}")
+
+
+def picture_html(png, mode, position, n_in=N_IN, k=K, stride=1, padding=0):
+    """The PNG as an ``<img>`` with an alt text, for an ``HTML`` widget."""
+    alt = _html.escape(picture_alt_text(mode, position, n_in, k, stride, padding))
+    data = _base64.b64encode(png).decode("ascii")
+    return f'<img alt="{alt}" src="data:image/png;base64,{data}" style="max-width:100%">'
+
+
 # ------------------------------------------------------------------------ live widget
 
 def build_widget(n_in=N_IN, k=K, mode="forward", position=0, stride=CONTROLS["stride"][2],
@@ -318,8 +336,10 @@ def build_widget(n_in=N_IN, k=K, mode="forward", position=0, stride=CONTROLS["st
     """A forward/backward toggle, sliders for position, stride and padding, and the picture.
 
     The returned VBox has attributes for programmatic use: ``mode`` (ToggleButtons),
-    ``position``, ``stride``, ``padding`` (IntSliders), ``image`` (the picture, a PNG
-    ``Image`` widget) and ``caption`` (the sum as text, an ``HTML`` widget).  The
+    ``position``, ``stride``, ``padding`` (IntSliders), ``image`` (the picture: an
+    ``HTML`` widget holding an ``<img>`` whose alt text says which sum is drawn, since
+    an ipywidgets ``Image`` cannot carry alt text), ``png`` (the picture's PNG bytes)
+    and ``caption`` (the sum as text, an ``HTML`` widget).  The
     position slider's range follows the mode (outputs forward, inputs backward) and
     the stride and padding.
     """
@@ -342,7 +362,8 @@ def build_widget(n_in=N_IN, k=K, mode="forward", position=0, stride=CONTROLS["st
     n_pos = positions(mode, n_in, k, stride, padding)
     pos_slider = widgets.IntSlider(value=min(max(position, 0), n_pos - 1), min=0,
                                    max=n_pos - 1, layout=layout)
-    image = widgets.Image(format="png")
+    image = widgets.HTML()
+    png = [b""]
     caption = widgets.HTML()
     fig = _figure(n_in, k, hi_p)  # one figure, redrawn on every change
     busy = [False]
@@ -357,7 +378,8 @@ def build_widget(n_in=N_IN, k=K, mode="forward", position=0, stride=CONTROLS["st
             pos_slider.max = n - 1  # ipywidgets clamps the value to the new range
             pos_slider.description = "output i" if m == "forward" else "input j"
             j = pos_slider.value
-            image.value = render_png(m, j, n_in, k, s, p, dpi=dpi, fig=fig)
+            png[0] = render_png(m, j, n_in, k, s, p, dpi=dpi, fig=fig)
+            image.value = picture_html(png[0], m, j, n_in, k, s, p)
             caption.value = (
                 '<div style="font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, '
                 'monospace; font-size: 14px; color: #111827; background: #ffffff; '
@@ -372,6 +394,7 @@ def build_widget(n_in=N_IN, k=K, mode="forward", position=0, stride=CONTROLS["st
                         image])
     box.mode, box.position, box.stride, box.padding = toggle, pos_slider, s_slider, p_slider
     box.image, box.caption = image, caption
+    box.png = lambda: png[0]
     return box
 
 
