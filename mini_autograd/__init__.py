@@ -6,8 +6,8 @@
     grad(lambda x: np.sum(np.tanh(x) ** 2))(np.ones(3))
 
 Its public API is a drop-in subset of HIPS autograd's.  Read the modules in this
-order: ``tracer`` (boxes and primitives), ``core`` (reverse and forward mode),
-``numpy/ops`` (the primitives and their rules), ``differential_operators``.
+order: ``tracer`` (boxes, primitives, recording a node), ``core`` (reverse and forward
+mode), ``numpy/ops`` (the primitives and their rules), ``differential_operators``.
 """
 
 from . import numpy  # noqa: F401  (installs Box's ndarray interface)

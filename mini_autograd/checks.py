@@ -75,7 +75,14 @@ def check_grads(f, *args, modes=("fwd", "rev"), order=2, seed=0, eps=1e-6, rtol=
     """Check forward and/or reverse derivatives of ``f`` at ``args`` up to ``order``.
 
     Raises ``AssertionError`` naming the mode and order of the first disagreement.
+    Called without ``args`` it returns the checker, autograd's way:
+    ``check_grads(f, modes=["rev"], order=1)(*args)``.
     """
+    if not args:
+        return lambda *args: check_grads(f, *args, modes=modes, order=order, seed=seed,
+                                         eps=eps, rtol=rtol, atol=atol)
+    if isinstance(modes, str):
+        modes = (modes,)
     rng = _np.random.default_rng(seed)
     unknown = set(modes) - {"fwd", "rev"}
     if unknown:

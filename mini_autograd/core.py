@@ -1,45 +1,91 @@
-"""Reverse mode (``make_vjp``) and forward mode (``make_jvp``) on top of the tracer.
+"""Reverse mode (``make_vjp``) and forward mode (``make_jvp``), each with its node class.
 
-Reverse mode runs the function once, recording a graph, then walks the graph from the
-output back to the inputs, turning an output cotangent ``g`` into input cotangents by
-applying each node's VJP rule.  A node may feed several later nodes (``y = x * x``
-uses ``x`` twice), so its cotangent is the *sum* over all of its uses.  The walk
-therefore visits nodes in reverse topological order: a node is processed only after
-every node that consumed it has handed back its contribution, so its cotangent is
-complete when it is passed on.  Each node's VJP runs exactly once, which is why a
-gradient costs a small constant times one forward pass, however many inputs there
-are.
+Reverse mode runs the function once, recording a graph of `ReverseNode` s, then walks
+the graph from the output back to the inputs, turning an output cotangent ``g`` into
+input cotangents by applying each node's VJP rule.  A node may feed several later
+nodes (``y = x * x`` uses ``x`` twice), so its cotangent is the *sum* over all of its
+uses.  The walk therefore visits nodes in reverse topological order: a node is
+processed only after every node that consumed it has handed back its contribution, so
+its cotangent is complete when it is passed on.  Each node's VJP runs exactly once,
+which is why a gradient costs a small constant times one forward pass, however many
+inputs there are.
 
-Forward mode needs no graph: each box carries a tangent alongside its value, and every
-primitive pushes the tangent through its JVP rule as it computes.
+Forward mode needs no graph: a `ForwardNode` holds the tangent of its value, pushed
+through the JVP rules as soon as the value is computed.
+
+What the user gets back is checked: a cotangent or tangent must have the structure
+and shapes of what it pairs with, and gradients come back as independent, writable
+arrays of the input's dtype.
 """
 
+import functools
 import warnings
 
 import numpy as _np
 
-from .tracer import Box, ForwardNode, ReverseNode, _meter, new_trace_id
+from . import guards, tracer
+from .guards import NOT_SAVED, SavesError, ShapeOnly
+from .tracer import Box, strip_ended, new_trace, no_rule_error
 from .tree import tree_flatten
 
 
-def _check_differentiable_input(value, what):
-    """Refuse inputs whose derivative is meaningless here, saying what to pass instead."""
-    if isinstance(value, Box):
-        return
-    kind = _np.result_type(value).kind if not isinstance(value, bool) else "b"
-    if kind in "biu":
-        raise TypeError(
-            f"{what} has integer or boolean type ({_np.result_type(value).name}); derivatives "
-            f"need floating-point inputs. Pass a float instead, e.g. 3.0 instead of 3, or "
-            f"x.astype(float)."
-        )
-    if kind == "c":
-        raise TypeError(f"{what} is complex; mini_autograd differentiates real floats only.")
-    if kind != "f":
-        raise TypeError(
-            f"{what} has dtype {_np.result_type(value)}, which cannot be differentiated; "
-            f"pass a float, a float array, or a list/tuple/dict of them."
-        )
+class ReverseNode:
+    """One recorded operation of a reverse-mode trace: enough to apply its VJP rules later.
+
+    A missing rule is reported when the backward pass needs it (checking every node as
+    it is recorded would cost a tenth of the time of recording it)."""
+
+    __slots__ = ("prim", "args", "kwargs", "ans", "argnums", "parents")
+
+    def __init__(self, prim, ans, args, kwargs, argnums, parents):
+        saves = prim.saves
+        if saves != "all":
+            if saves != "ans":
+                ans = NOT_SAVED
+            if saves != "args":
+                if len(args) == 1:
+                    args = (ShapeOnly(args[0]),)
+                else:
+                    for i in argnums:  # args is the caller's fresh list
+                        args[i] = ShapeOnly(args[i])
+        self.prim = prim
+        self.args = args
+        self.kwargs = kwargs
+        self.ans = ans
+        self.argnums = argnums
+        self.parents = parents
+
+    @classmethod
+    def root(cls, value):
+        node = cls.__new__(cls)
+        node.prim, node.args, node.kwargs, node.ans, node.argnums, node.parents = (
+            None, (), {}, value, (), ())
+        return node
+
+
+class ForwardNode:
+    """One value of a forward-mode trace: its tangent, computed as the value is."""
+
+    __slots__ = ("tangent",)
+
+    def __init__(self, prim, ans, args, kwargs, argnums, parents):
+        hook = tracer.instrument()
+        tangent = None
+        for i, parent in zip(argnums, parents):
+            if not prim.has_rule(i, "JVP"):
+                raise no_rule_error(prim, i, "JVP")
+            if hook is not None:
+                tangent = hook.jvp(prim, i, parent.tangent, ans, args, kwargs, tangent)
+                continue
+            out = prim.jvp(i, parent.tangent, ans, args, kwargs)
+            tangent = out if tangent is None else tangent + out
+        self.tangent = tangent
+
+    @classmethod
+    def root(cls, tangent):
+        node = cls.__new__(cls)
+        node.tangent = tangent
+        return node
 
 
 def toposort(end_nodes):
@@ -70,145 +116,88 @@ def toposort(end_nodes):
     return order
 
 
-def backward_pass(seeds, record=None):
+def backward_pass(seeds):
     """Propagate cotangents from ``seeds`` (pairs of node and cotangent) to every node.
 
     Returns the map from node to cotangent, of which the caller reads the roots'.
-    ``record``, if a dict, also receives every node's cotangent (used to draw graphs).
     """
     outgrads = {}
     for node, g in seeds:
         outgrads[node] = g if node not in outgrads else outgrads[node] + g
-    order = toposort([node for node, _ in seeds])
-    meter = _meter.meter if _meter.active else None
-    if meter is not None or record is not None:
-        return _backward_instrumented(order, outgrads, meter, record)
-    for node in order:
+    hook = tracer.instrument()
+    for node in toposort([node for node, _ in seeds]):
         prim = node.prim
         if prim is None:
             continue  # a root: its cotangent stays in outgrads for the caller
         g = outgrads.pop(node)
-        rules = prim.vjps
-        args = node.args
-        kwargs = node.kwargs
+        ans, args, kwargs = node.ans, node.args, node.kwargs
         for argnum, parent in zip(node.argnums, node.parents):
-            rule = rules.get(argnum)
-            if rule is None:
-                contribution = prim.vjp_argnum(argnum, g, node.ans, args, kwargs)
-            elif kwargs:
-                contribution = rule(g, node.ans, *args, **kwargs)
-            else:
-                contribution = rule(g, node.ans, *args)
             previous = outgrads.get(parent)
-            outgrads[parent] = contribution if previous is None else previous + contribution
-    return outgrads
-
-
-def _backward_instrumented(order, outgrads, meter, record):
-    """The same walk as `backward_pass`, also counting work and/or recording cotangents."""
-    if meter is not None:
-        meter._phase = "backward"
-    try:
-        for node in order:
-            g = outgrads[node]
-            if record is not None:
-                record[node] = g
-            prim = node.prim
-            if prim is None:
-                continue
-            del outgrads[node]
-            for argnum, parent in zip(node.argnums, node.parents):
-                if meter is not None:
-                    meter.vjp_evals += 1
-                    contribution = _metered_vjp(prim, argnum, g, node)
+            try:
+                if hook is not None:
+                    outgrads[parent] = hook.vjp(node, argnum, g, ans, args, previous)
+                    continue
+                rule = prim.vjps.get(argnum)
+                if rule is None:
+                    if prim.vjp_argnum is None:
+                        raise no_rule_error(prim, argnum, "VJP")
+                    out = prim.vjp_argnum(argnum, g, ans, args, kwargs)
+                elif kwargs:
+                    out = rule(g, ans, *args, **kwargs)
                 else:
-                    contribution = prim.vjp(argnum, g, node.ans, node.args, node.kwargs)
-                previous = outgrads.get(parent)
-                outgrads[parent] = contribution if previous is None else previous + contribution
-    finally:
-        if meter is not None:
-            meter._phase = "forward"
+                    out = rule(g, ans, *args)
+            except SavesError as e:
+                if e.args[0].startswith("a VJP"):  # not yet explained by an inner pass
+                    raise SavesError(guards.saves_complaint(prim, argnum)) from None
+                raise
+            except Exception as e:
+                if prim.name not in str(e):
+                    e.add_note(f"(in the VJP rule of {prim.name!r} for argument {argnum})")
+                raise
+            outgrads[parent] = out if previous is None else previous + out
     return outgrads
 
 
-def _metered_vjp(prim, argnum, g, node):
-    """Apply a VJP rule with its inputs viewed as CountedArray, so all its work is counted."""
-    from .cost import counted
-
-    args = [counted(a) for a in node.args]
-    return prim.vjp(argnum, counted(g), counted(node.ans), args, node.kwargs)
-
-
-def _zeros_like(value):
-    return _np.zeros_like(_getval_all(value), dtype=float) if _np.ndim(value) else 0.0
-
-
-def _getval_all(x):
-    while isinstance(x, Box):
-        x = x._value
-    return x
-
-
-def _vjp_of(fun, x):
+def vjp_of(fun, x):
     """Run ``fun(x)`` under a new reverse trace; return ``(vjp, ans)``."""
-    trace = new_trace_id()
     leaves, unflatten = tree_flatten(x)
+    leaves = [strip_ended(leaf) for leaf in leaves]
     for leaf in leaves:
-        _check_differentiable_input(leaf, "the input to differentiate")
-    roots = [ReverseNode.root(leaf) for leaf in leaves]
-    boxed = unflatten([Box(leaf, trace, root) for leaf, root in zip(leaves, roots)])
-    end = fun(boxed)
+        guards.check_input(leaf)
+    with new_trace() as trace:
+        roots = [ReverseNode.root(leaf) for leaf in leaves]
+        end = fun(unflatten([Box(leaf, trace, root) for leaf, root in zip(leaves, roots)]))
+    guards.check_output(end, "make_vjp")
     out_leaves, out_unflatten = tree_flatten(end)
     traced = [i for i, leaf in enumerate(out_leaves)
               if leaf.__class__ is Box and leaf._trace == trace]
-    values = out_unflatten([leaf._value if i in traced else leaf
-                            for i, leaf in enumerate(out_leaves)]) if traced else end
+    ans = out_unflatten([leaf._value if leaf.__class__ is Box and leaf._trace == trace else leaf
+                         for leaf in out_leaves])
+    end_nodes = [out_leaves[i]._node for i in traced]
     if not traced:
         warnings.warn("Output seems independent of input.", stacklevel=3)
 
-        def vjp_const(g):
-            return unflatten([_zeros_like(leaf) for leaf in leaves])
-
-        return vjp_const, values
-
-    end_nodes = [out_leaves[i]._node for i in traced]
-
     def vjp(g):
-        g_leaves, _ = tree_flatten(g)
-        if len(g_leaves) != len(out_leaves):
-            raise ValueError(f"vjp: the cotangent has {len(g_leaves)} parts but the output has "
-                             f"{len(out_leaves)}; give one with the output's structure.")
+        g_leaves = guards.flatten_matching(g, ans, "vjp: the cotangent", "the output")
         outgrads = backward_pass([(node, g_leaves[i]) for node, i in zip(end_nodes, traced)])
-        if _meter.active:
-            from .cost import uncounted
+        grads = [outgrads[root] if root in outgrads else guards.zeros_like(leaf)
+                 for root, leaf in zip(roots, leaves)]
+        return unflatten(guards.finished(grads, leaves, map(id, g_leaves)))
 
-            outgrads = {node: uncounted(v) for node, v in outgrads.items()}
-        return unflatten([
-            outgrads[root] if root in outgrads else _zeros_like(leaf)
-            for root, leaf in zip(roots, leaves)
-        ])
-
-    return vjp, values
+    return vjp, ans
 
 
-def _jvp_of(fun, x, v):
-    trace = new_trace_id()
+def jvp_of(fun, x, v):
+    """``(fun(x), J v)`` by one forward pass with tangents riding along."""
     leaves, unflatten = tree_flatten(x)
-    tangents, _ = tree_flatten(v)
-    if len(tangents) != len(leaves):
-        raise ValueError(
-            f"make_jvp: the tangent has {len(tangents)} leaves but the input has {len(leaves)}; "
-            "give a tangent with the same structure as the input."
-        )
-    for leaf, t in zip(leaves, tangents):
-        _check_differentiable_input(leaf, "the input to differentiate")
-        if _np.shape(leaf) != _np.shape(t):
-            raise ValueError(
-                f"make_jvp: tangent shape {_np.shape(t)} does not match input shape "
-                f"{_np.shape(leaf)}."
-            )
-    boxed = unflatten([Box(leaf, trace, ForwardNode(t)) for leaf, t in zip(leaves, tangents)])
-    out = fun(boxed)
+    leaves = [strip_ended(leaf) for leaf in leaves]
+    tangents = guards.flatten_matching(v, x, "make_jvp: the tangent", "the input")
+    for leaf in leaves:
+        guards.check_input(leaf)
+    with new_trace() as trace:
+        out = fun(unflatten([Box(leaf, trace, ForwardNode.root(t))
+                             for leaf, t in zip(leaves, tangents)]))
+    guards.check_output(out, "make_jvp")
     out_leaves, out_unflatten = tree_flatten(out)
     values, out_tangents = [], []
     for leaf in out_leaves:
@@ -217,61 +206,61 @@ def _jvp_of(fun, x, v):
             out_tangents.append(leaf._node.tangent)
         else:
             values.append(leaf)
-            out_tangents.append(_zeros_like(leaf))
-    if _meter.active:
-        from .cost import uncounted
-
-        out_tangents = [uncounted(t) for t in out_tangents]
+            out_tangents.append(guards.zeros_like(leaf))
+    out_tangents = guards.finished(out_tangents, values, map(id, tangents))
     return out_unflatten(values), out_unflatten(out_tangents)
 
 
-def _with_argnum(fun, argnum, args):
-    """Turn ``fun(*args)`` into a one-argument function of ``args[argnum]``.
+def over_argnum(transform):
+    """Make ``transform(unary_fun, x)`` an operator ``op(fun, argnum=0)(*args, **kwargs)``.
 
-    ``argnum`` may be a tuple, in which case the one argument is the tuple of those
-    positional arguments (autograd's convention).
+    Every differential operator is written for a function of one argument ``x`` (an
+    array or a container); this decorator picks ``x`` out of the positional arguments.
+    ``argnum`` may be a tuple, in which case ``x`` is the tuple of those arguments
+    (autograd's convention).
     """
-    if isinstance(argnum, int):
-        if argnum >= len(args):
-            raise IndexError(f"argnum={argnum} but the function was called with {len(args)} arguments.")
 
-        def unary(x):
-            new_args = list(args)
-            new_args[argnum] = x
-            return fun(*new_args)
+    @functools.wraps(transform)
+    def operator(fun, argnum=0):
+        many = not isinstance(argnum, (int, _np.integer))
+        positions = tuple(argnum) if isinstance(argnum, (tuple, list)) else (argnum,)
+        if not all(isinstance(i, (int, _np.integer)) for i in positions):
+            raise TypeError(f"{transform.__name__}: argnum must be an int or a tuple of ints, "
+                            f"not {argnum!r}.")
 
-        return unary, args[argnum]
+        def apply(*args, **kwargs):
+            if not all(-len(args) <= i < len(args) for i in positions):
+                raise IndexError(f"{transform.__name__}: argnum={argnum} but the function "
+                                 f"was called with {len(args)} positional arguments.")
+            chosen = [i % len(args) for i in positions]
+            if len(set(chosen)) < len(chosen):  # the last copy would shadow the others
+                raise ValueError(f"{transform.__name__}: argnum={argnum} names an argument twice.")
 
-    argnums = tuple(argnum)
+            def unary(x):
+                new_args = list(args)
+                for i, xi in zip(chosen, x if many else (x,)):
+                    new_args[i] = xi
+                return fun(*new_args, **kwargs)
 
-    def unary(xs):
-        new_args = list(args)
-        for i, x in zip(argnums, xs):
-            new_args[i] = x
-        return fun(*new_args)
+            x = tuple(args[i] for i in chosen)
+            return transform(unary, x if many else x[0])
 
-    return unary, tuple(args[i] for i in argnums)
+        apply.__name__ = f"{transform.__name__}_{getattr(fun, '__name__', 'fun')}"
+        apply.__doc__ = f"{transform.__name__} of {getattr(fun, '__name__', 'fun')} " \
+                        f"with respect to argument {argnum}."
+        return apply
+
+    del operator.__wrapped__  # its signature is (fun, argnum=0), not the transform's
+    return operator
 
 
-def make_vjp(fun, argnum=0):
+@over_argnum
+def make_vjp(fun, x):
     """``make_vjp(f, argnum)(*args) -> (vjp, ans)``; ``vjp(g)`` is g^T times the Jacobian."""
-
-    def vjp_maker(*args, **kwargs):
-        unary, x = _with_argnum(lambda *a: fun(*a, **kwargs), argnum, args)
-        return _vjp_of(unary, x)
-
-    return vjp_maker
+    return vjp_of(fun, x)
 
 
-def make_jvp(fun, argnum=0):
+@over_argnum
+def make_jvp(fun, x):
     """``make_jvp(f, argnum)(*args)(v) -> (ans, jvp)``; ``jvp`` is the Jacobian times v."""
-
-    def jvp_maker(*args, **kwargs):
-        unary, x = _with_argnum(lambda *a: fun(*a, **kwargs), argnum, args)
-
-        def jvp(v):
-            return _jvp_of(unary, x, v)
-
-        return jvp
-
-    return jvp_maker
+    return functools.partial(jvp_of, fun, x)

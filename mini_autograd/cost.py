@@ -23,7 +23,8 @@ import collections
 
 import numpy as _np
 
-from .tracer import _meter, default_flops
+from .numpy.ops import _einsum_flops
+from .tracer import Instrument, instrument
 
 
 class CountedArray(_np.ndarray):
@@ -57,8 +58,6 @@ class CountedArray(_np.ndarray):
         elif name in ("sum", "mean", "max", "min", "amax", "amin", "prod", "cumsum"):
             flops = _np.size(args[0])
         elif name == "einsum":
-            from .numpy.ops import _einsum_flops
-
             flops = _einsum_flops(out, *args)
         elif name in ("dot", "tensordot", "inner", "vdot", "outer"):
             a, b = args[0], args[1]
@@ -113,11 +112,12 @@ def uncounted(x):
 
 
 def _record_raw(name, flops):
-    meter = _meter.meter
-    if _meter.active and meter is not None:
-        phase = meter.phases[meter._phase]
-        phase.flops += int(flops)
-        phase.by_op[name] += int(flops)
+    """Report arithmetic done directly on CountedArrays to every attached meter."""
+    meter = instrument()
+    while meter is not None:
+        if isinstance(meter, CostMeter):
+            meter._count(name, 0, flops)
+        meter = meter.outer
 
 
 class Phase:
@@ -132,15 +132,19 @@ class Phase:
         return f"Phase(evals={self.evals}, flops={self.flops})"
 
 
-class CostMeter:
-    """Context manager that counts work done by mini_autograd (see the module docstring)."""
+class CostMeter(Instrument):
+    """Context manager that counts work done by mini_autograd (see the module docstring).
+
+    It plugs into the tracer's `Instrument` slot: it counts each primitive evaluation,
+    and applies each derivative rule in its phase with the rule's inputs viewed as
+    `CountedArray`.  Meters nest: an outer meter also counts what an inner one sees.
+    """
 
     def __init__(self):
         self.phases = {"forward": Phase(), "backward": Phase(), "tangent": Phase()}
         self.vjp_evals = 0
         self.jvp_evals = 0
         self._phase = "forward"
-        self._previous = None
 
     @property
     def forward(self):
@@ -158,26 +162,41 @@ class CostMeter:
     def total_flops(self):
         return sum(p.flops for p in self.phases.values())
 
-    def _evaluate(self, prim, args, kwargs):
-        """Evaluate a primitive on plain values, counting it once."""
-        args = [_plain(a) if isinstance(a, CountedArray) else a for a in args]
-        ans = prim.fun(*args, **kwargs)
+    def _count(self, name, evals, flops):
         phase = self.phases[self._phase]
-        phase.evals += 1
-        flops = default_flops(prim, ans, args, kwargs)
-        phase.flops += flops
-        phase.by_op[prim.name] += flops
+        phase.evals += evals
+        phase.flops += int(flops)
+        phase.by_op[name] += int(flops)
+
+    def evaluate(self, prim, args, kwargs):
+        """Evaluate a primitive on plain values, counting it once."""
+        args = [_plain(a) for a in args]
+        ans = _plain(super().evaluate(prim, args, kwargs))
+        self._count(prim.name, 1, prim.flops(ans, *args, **kwargs) if prim.flops is not None
+                    else _np.size(ans))
         # In rules, keep counting whatever is computed from this answer next.
         return ans if self._phase == "forward" else counted(ans)
 
-    def __enter__(self):
-        self._previous = (_meter.active, _meter.meter)
-        _meter.active, _meter.meter = True, self
-        return self
+    def vjp(self, node, argnum, g, ans, args, total):
+        self.vjp_evals += 1
+        phase, self._phase = self._phase, "backward"
+        try:
+            return super().vjp(node, argnum, counted(g), counted(ans),
+                               [counted(a) for a in args], counted(total))
+        finally:
+            self._phase = phase
 
-    def __exit__(self, *exc):
-        _meter.active, _meter.meter = self._previous
-        return False
+    def jvp(self, prim, argnum, t, ans, args, kwargs, total):
+        self.jvp_evals += 1
+        phase, self._phase = self._phase, "tangent"
+        try:
+            return super().jvp(prim, argnum, counted(t), counted(ans),
+                               [counted(a) for a in args], kwargs, counted(total))
+        finally:
+            self._phase = phase
+
+    def result(self, value):
+        return super().result(uncounted(value))
 
     def summary(self):
         """A dict of the counts, convenient for tables and assertions."""

@@ -14,9 +14,32 @@ import inspect
 
 import numpy as _np
 
-from . import tracer
-from .core import backward_pass, toposort
-from .tracer import Box, ReverseNode, new_trace_id
+from .core import ReverseNode, backward_pass, toposort
+from .guards import check_output
+from .tracer import Box, Instrument, new_trace
+
+
+class _KeptNode(ReverseNode):
+    """A reverse-mode node that keeps every value, whatever its primitive's ``saves=``,
+    so that the drawing can show them.  Nodes take the class of their parents, so a
+    trace started from `_KeptNode` roots records only these."""
+
+    __slots__ = ()
+
+    def __init__(self, prim, ans, args, kwargs, argnums, parents):
+        super().__init__(prim, ans, list(args), kwargs, argnums, parents)
+        self.args, self.ans = args, ans
+
+
+class _CotangentRecorder(Instrument):
+    """Plugged in during the backward pass: remembers the cotangent each node hands on."""
+
+    def __init__(self):
+        self.grads = {}
+
+    def vjp(self, node, argnum, g, ans, args, total):
+        self.grads[node] = g
+        return super().vjp(node, argnum, g, ans, args, total)
 
 
 @dataclasses.dataclass
@@ -52,24 +75,22 @@ def trace_graph(fun, *args, argnums=None):
     names = _arg_names(fun, len(args))
     if argnums is None:
         argnums = [i for i, a in enumerate(args) if _np.issubdtype(_np.result_type(a), _np.floating)]
-    trace = new_trace_id()
     boxed = list(args)
     roots = {}
-    for i in argnums:
-        root = ReverseNode.root(args[i])
-        roots[root] = names[i]
-        boxed[i] = Box(args[i], trace, root)
-    previous, tracer.keep_all_values = tracer.keep_all_values, True
-    try:
+    with new_trace() as trace:
+        for i in argnums:
+            root = _KeptNode.root(args[i])
+            roots[root] = names[i]
+            boxed[i] = Box(args[i], trace, root)
         out = fun(*boxed)
-    finally:
-        tracer.keep_all_values = previous
+    check_output(out, "trace_graph")
     if not (isinstance(out, Box) and out._trace == trace):
         raise ValueError("trace_graph: the output does not depend on the inputs.")
     if _np.size(out._value) != 1:
         raise ValueError(f"trace_graph needs a scalar output; got shape {_np.shape(out._value)}.")
-    grads = {}
-    backward_pass([(out._node, _np.ones_like(out._value))], record=grads)
+    with _CotangentRecorder() as recorder:
+        grads = backward_pass([(out._node, _np.ones_like(out._value))])
+    grads.update(recorder.grads)
     order = list(reversed(toposort([out._node])))
     for root in roots:  # inputs the output does not depend on are still shown
         if root not in grads:

@@ -7,6 +7,11 @@ cycle, which would keep every traced leaf, and the graph behind it, alive until 
 garbage collector happens to run.)
 """
 
+import numpy as _np
+
+from . import numpy as mnp
+from .tracer import getval
+
 
 def _flatten_into(node, leaves):
     """Append ``node``'s leaves to ``leaves``; return a description of its structure."""
@@ -62,13 +67,9 @@ class _Unravel:
         self.unflatten = unflatten
 
     def __call__(self, flat):
-        from . import numpy as mnp
-
         pieces, offset = [], 0
         for shape in self.shapes:
-            size = 1
-            for n in shape:
-                size *= n
+            size = int(_np.prod(shape))
             pieces.append(mnp.reshape(flat[offset:offset + size], shape))
             offset += size
         return self.unflatten(pieces)
@@ -81,11 +82,8 @@ def ravel_tree(tree):
     (``fixed_point``, ``odeint``) can still be differentiated with respect to a dict or
     tuple of parameters.
     """
-    from . import numpy as mnp
-    from .tracer import getval
-
     leaves, unflatten = tree_flatten(tree)
-    shapes = [tuple(mnp.shape(getval(leaf))) for leaf in leaves]
+    shapes = [tuple(_np.shape(getval(leaf))) for leaf in leaves]
     flat = (mnp.concatenate([mnp.ravel(leaf) for leaf in leaves]) if leaves
             else mnp.zeros(0))
     return flat, _Unravel(shapes, unflatten)

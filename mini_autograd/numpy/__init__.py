@@ -12,22 +12,96 @@
 """
 
 import functools as _functools
+import sys as _sys
 
 import numpy as _np
 
 from ..tracer import getval as _getval
 from . import box_methods as _box_methods  # noqa: F401  (installs the ndarray interface)
-from . import linalg  # noqa: F401
-from . import random  # noqa: F401
+from . import (
+    linalg,  # noqa: F401
+    random,  # noqa: F401
+)
+from ._fallback import guarded as _guarded
 from .ops import *  # noqa: F401,F403
 from .ops import (  # noqa: F401  (names `import *` skips)
-    abs, absolute, add, amax, amin, arccos, arcsin, arcsinh, arctan, arctanh, array, asarray,
-    atleast_1d, atleast_2d, broadcast_to, clip, concatenate, cos, cosh, cumsum, divide, dot,
-    einsum, exp, expand_dims, expm1, fabs, flip, fliplr, flipud, getitem, hstack, inner, log,
-    log1p, log2, log10, matmul, max, maximum, mean, min, minimum, moveaxis, multiply, negative,
-    outer, pad, power, prod, ravel, reciprocal, repeat, reshape, sin, sinh, sort, split, sqrt,
-    square, squeeze, stack, std, subtract, sum, swapaxes, tan, tanh, tensordot, tile, transpose,
-    true_divide, unbroadcast, var, vdot, vstack, where,
+    abs,
+    absolute,
+    add,
+    amax,
+    amin,
+    arccos,
+    arcsin,
+    arcsinh,
+    arctan,
+    arctanh,
+    array,
+    asarray,
+    atleast_1d,
+    atleast_2d,
+    broadcast_to,
+    clip,
+    concatenate,
+    cos,
+    cosh,
+    cumsum,
+    divide,
+    dot,
+    einsum,
+    exp,
+    expand_dims,
+    expm1,
+    fabs,
+    flip,
+    fliplr,
+    flipud,
+    getitem,
+    hstack,
+    inner,
+    log,
+    log1p,
+    log2,
+    log10,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    moveaxis,
+    multiply,
+    negative,
+    outer,
+    pad,
+    power,
+    prod,
+    ravel,
+    reciprocal,
+    repeat,
+    reshape,
+    sin,
+    sinh,
+    sort,
+    split,
+    sqrt,
+    square,
+    squeeze,
+    stack,
+    std,
+    subtract,
+    sum,
+    swapaxes,
+    tan,
+    tanh,
+    tensordot,
+    tile,
+    transpose,
+    true_divide,
+    unbroadcast,
+    var,
+    vdot,
+    vstack,
+    where,
 )
 
 
@@ -67,6 +141,7 @@ ndarray = _np.ndarray
 
 
 def __getattr__(name):
-    from ._fallback import guarded
+    return _guarded(_np, name, "mini_autograd.numpy")
 
-    return guarded(_np, name, "mini_autograd.numpy")
+
+_box_methods.route_numpy_calls_to({"numpy": _sys.modules[__name__], "numpy.linalg": linalg})

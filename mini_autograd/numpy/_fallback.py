@@ -2,12 +2,12 @@
 
 import functools
 
-from ..tracer import Box, NoDerivativeError
+from ..tracer import Box, NoDerivativeError, is_live
 
 
 def _has_box(obj):
     if obj.__class__ is Box:
-        return True
+        return is_live(obj)  # a box whose trace has ended is a constant
     if isinstance(obj, (list, tuple)):
         return any(_has_box(o) for o in obj)
     if isinstance(obj, dict):

@@ -11,9 +11,11 @@ Three guards keep a gradient from being silently wrong:
   naming the missing function otherwise.
 """
 
+import operator
+
 import numpy as _np
 
-from ..tracer import Box, getval
+from ..tracer import Box, getval, is_live
 from . import ops
 
 
@@ -69,8 +71,10 @@ Box.__setitem__ = _setitem
 Box.__iter__ = _iter
 
 
-def _no_conversion(kind):
+def _no_conversion(kind, convert_value):
     def convert(self, *args, **kwargs):
+        if not is_live(self):  # the box outlived its trace: it is a constant now
+            return convert_value(getval(self), *args, **kwargs)
         raise TypeError(
             f"{kind} of a traced value would cut it out of the derivative (every gradient "
             f"through it would silently become 0). Keep it as an array and use "
@@ -81,11 +85,12 @@ def _no_conversion(kind):
     return convert
 
 
-Box.__array__ = _no_conversion("Converting to a NumPy array (numpy.asarray / numpy.array)")
-Box.__float__ = _no_conversion("float()")
-Box.__int__ = _no_conversion("int()")
-Box.__complex__ = _no_conversion("complex()")
-Box.__index__ = _no_conversion("Using as an index")
+Box.__array__ = _no_conversion("Converting to a NumPy array (numpy.asarray / numpy.array)",
+                               lambda value, dtype=None, copy=None: _np.asarray(value, dtype))
+Box.__float__ = _no_conversion("float()", float)
+Box.__int__ = _no_conversion("int()", int)
+Box.__complex__ = _no_conversion("complex()", complex)
+Box.__index__ = _no_conversion("Using as an index", operator.index)
 
 Box.shape = property(lambda self: _np.shape(getval(self)))
 Box.ndim = property(lambda self: _np.ndim(getval(self)))
@@ -141,10 +146,20 @@ _method("astype", _astype)
 
 # ---- NumPy protocols: np.sin(box), np.sum(box), ndarray + box ------------------------
 
-def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
-    from .. import numpy as mnp
+_namespaces = {}  # "numpy" -> mini_autograd.numpy, ...; filled in by route_numpy_calls_to
 
-    target = getattr(mnp, ufunc.__name__, None)
+
+def route_numpy_calls_to(namespaces):
+    """Send ``numpy.f(box)`` to the function of the same name in ``namespaces[f's module]``.
+
+    Called by ``mini_autograd.numpy`` once its namespace is complete (this module is
+    imported while that namespace is still being built).
+    """
+    _namespaces.update(namespaces)
+
+
+def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
+    target = getattr(_namespaces["numpy"], ufunc.__name__, None)
     if method == "__call__" and not kwargs.get("out") and target is not None:
         if kwargs:
             raise TypeError(f"numpy.{ufunc.__name__}: keyword arguments {sorted(kwargs)} are "
@@ -161,10 +176,16 @@ def _array_ufunc(self, ufunc, method, *inputs, **kwargs):
 
 
 def _array_function(self, func, types, args, kwargs):
-    from .. import numpy as mnp
-
+    kwargs = {k: getval(v) if v.__class__ is Box and not is_live(v) else v
+              for k, v in kwargs.items()}
+    traced = [k for k, v in kwargs.items() if v.__class__ is Box]
+    if traced:  # dispatching would come straight back here: primitives trace positional args
+        raise TypeError(
+            f"{func.__module__}.{func.__name__}: keyword argument {traced[0]!r} is a traced "
+            f"value, but mini_autograd follows traced values through positional arguments "
+            f"only. Pass it positionally.")
     # numpy.linalg.norm -> mini_autograd.numpy.linalg.norm; numpy.fft.fft -> none (not fft)
-    ours = {"numpy": mnp, "numpy.linalg": mnp.linalg}.get(func.__module__)
+    ours = _namespaces.get(func.__module__)
     target = getattr(ours, func.__name__, None) if ours is not None else None
     if callable(target) and target is not func:
         return target(*args, **kwargs)  # differentiable, constant-valued, or a guard that explains

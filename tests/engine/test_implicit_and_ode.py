@@ -1,5 +1,7 @@
 """Custom-rule primitives: linear solve, fixed point, odeint, against autograd and finite differences."""
 
+import gc
+
 import autograd
 import autograd.numpy as anp
 import numpy as onp
@@ -11,6 +13,7 @@ from autograd.scipy.integrate import odeint as ag_odeint
 import mini_autograd.numpy as np
 from mini_autograd import grad, make_jvp
 from mini_autograd.checks import check_grads
+from mini_autograd.core import ReverseNode
 from mini_autograd.implicit import fixed_point
 from mini_autograd.ode import odeint
 
@@ -116,47 +119,57 @@ def test_odeint_with_parameter_dict_and_exact_solution():
                                 rtol=1e-7)
 
 
+def _new_live_graph_nodes():
+    # After gc.collect() every survivor sits in the oldest generation, and with the
+    # collector off nothing leaves generation 0: it holds exactly the objects made since.
+    return sum(isinstance(o, ReverseNode) for o in gc.get_objects(generation=0))
+
+
+def _peak_live_nodes(loss, steps, every=10):
+    """The most recorded nodes alive at any sampled call of the vector field during
+    ``grad(loss)``.  Counting objects, not bytes, makes the measure exact: with the
+    garbage collector off, a node is alive exactly while something refers to it (a
+    reference cycle would show up as growth)."""
+    calls, peak = [0], [0]
+
+    def field(y, t, A):
+        calls[0] += 1
+        if calls[0] % every == 0:
+            peak[0] = max(peak[0], _new_live_graph_nodes())
+        return spiral(np)(y, t, A)
+
+    gc.collect()
+    gc.disable()
+    try:
+        grad(loss(field, steps))(A0)
+    finally:
+        gc.enable()
+    return peak[0]
+
+
+def _adjoint(field, steps):
+    return lambda A: np.sum(odeint(field, Y0, TS, (A,), method="rk4", steps=steps))
+
+
+def _taped(field, steps):  # the same solve written with plain ops: every step is recorded
+    def loss(A):
+        h, out = Y0, 0.0
+        dt = (TS[1] - TS[0]) / steps
+        for _ in range((len(TS) - 1) * steps):
+            h = h + dt * field(h, 0.0, A)
+            out = out + np.sum(h)
+        return out
+
+    return loss
+
+
 def test_odeint_backward_memory_does_not_grow_with_steps():
-    import gc
-    import tracemalloc
-
-    def loss(A, steps):
-        return np.sum(odeint(spiral(np), Y0, TS, (A,), method="rk4", steps=steps))
-
-    def peak(steps):
-        gc.collect()
-        tracemalloc.start()
-        grad(loss)(A0, steps)
-        _, top = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        return top
-
-    def peak_taped(steps):  # the same solve written with plain ops: every step is recorded
-        def taped(A):
-            h, out = Y0, 0.0
-            dt = (TS[1] - TS[0]) / steps
-            for _ in range((len(TS) - 1) * steps):
-                h = h + dt * spiral(np)(h, 0.0, A)
-                out = out + np.sum(h)
-            return out
-
-        gc.collect()
-        tracemalloc.start()
-        grad(taped)(A0)
-        _, top = tracemalloc.get_traced_memory()
-        tracemalloc.stop()
-        return top
-
-    # NumPy parks freed small buffers in a bounded cache, which tracemalloc still counts,
-    # so the traced peak rises over the first few hundred steps and then stays put;
-    # compare two step counts past that point.
-    small, large = peak(300), peak(900)
-    taped_growth = peak_taped(300) - peak_taped(100)
-    # 3x more adjoint steps move the peak by less than the margin, while a taped solver
-    # grows by far more (the comparison shows the margin is not too generous).
-    margin = 50_000
-    assert taped_growth > 5 * margin, (taped_growth, small, large)
-    assert large < small + margin, (small, large)
+    # The adjoint's backward pass records one evaluation of the field at a time, so the
+    # number of live nodes is the same for 3x the steps ...
+    assert _peak_live_nodes(_adjoint, 10) == _peak_live_nodes(_adjoint, 30) < 40
+    # ... while a taped solver keeps every step's nodes alive (the probe sees growth)
+    small, large = _peak_live_nodes(_taped, 10, every=5), _peak_live_nodes(_taped, 30, every=5)
+    assert large > 2.5 * small > 100
 
 
 def test_fixed_point_with_a_dict_of_parameters_uses_the_implicit_rule():
