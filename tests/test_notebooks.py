@@ -46,6 +46,8 @@ IGNORE_REASONS = {
                          r"|\bToggleButtons?\b|\bCheckbox\b|\bjs(d)?link\b", re.IGNORECASE),
     "timing": re.compile(r"\btime\b|timeit|perf_counter|process_time|\bmonotonic\b"
                          r"|\bbest_time\b"),
+    # memory measured with tracemalloc varies by allocator noise from run to run
+    "memory": re.compile(r"\btracemalloc\b|\bmemory held\b"),
 }
 # (Animations are not a reason: book_tools.widgets.scrubbable_animation stores
 # identical output on every run, so nbval checks it like any other output.)

@@ -158,3 +158,18 @@ def test_fresh_output_is_stored_for_untagged_or_edited_cells():
     assert _keep(_timing_cell(stored, tags=()), _timing_cell(fresh, tags=())) == fresh
     edited = _timing_cell(fresh, source="best_time(f)  # edited")
     assert _keep(_timing_cell(stored), edited) == fresh
+
+
+def test_stored_figure_of_a_measurement_is_kept_when_only_its_pixels_changed():
+    def figure_cell(png: str, text: str = "<Figure size 640x480 with 1 Axes>"):
+        cell = _timing_cell("", source="plot(memory_held)")
+        cell.outputs = [new_output("display_data", data={"image/png": png,
+                                                          "text/plain": text})]
+        return cell
+
+    stored, fresh = figure_cell("iVBORw0KGgoAAA1"), figure_cell("iVBORw0KGgoAAA2")
+    _keep(stored, fresh)
+    assert fresh.outputs[0].data["image/png"] == "iVBORw0KGgoAAA1"
+    other = figure_cell("iVBORw0KGgoAAA3", text="<Figure size 640x480 with 2 Axes>")
+    _keep(figure_cell("iVBORw0KGgoAAA1"), other)
+    assert other.outputs[0].data["image/png"] == "iVBORw0KGgoAAA3"   # more than pixels

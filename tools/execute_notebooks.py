@@ -21,13 +21,14 @@ script removes after execution:
    made from the notebook's name and the order in which the kernel created the model,
    everywhere it occurs. The new ids keep the 32-hex-digit shape of the old ones, so
    tools that recognise widget ids (nbval's sanitizer, tests/nbval_sanitize.cfg) still do.
-3. Outputs that are measurements of the machine (timings), in cells tagged
+3. Outputs that are measurements of the machine (timings, memory), in cells tagged
    ``nbval-ignore-output``, differ in their numbers on every run. If a fresh output of
-   such a cell differs from the stored one only in its numbers, the stored output is
-   kept; ``--refresh-measurements`` stores the fresh numbers instead.
+   such a cell differs from the stored one only in its numbers, or in the pixels of a
+   figure that plots the measurement, the stored output is kept;
+   ``--refresh-measurements`` stores the fresh numbers instead.
 
-Figures need nothing here: matplotlib's PNGs carry no timestamp (only a "Software"
-text chunk), so a figure's bytes change only when what it plots changes.
+Other figures need nothing here: matplotlib's PNGs carry no timestamp (only a
+"Software" text chunk), so a figure's bytes change only when what it plots changes.
 """
 
 from __future__ import annotations
@@ -145,7 +146,12 @@ def rename_widget_ids(nb, notebook_name: str) -> dict[str, str]:
 # ----------------------------------------------------------------------- measurements
 
 def _masked(outputs) -> str:
-    """The outputs as JSON with every free-standing number replaced by ``#``."""
+    """The outputs as JSON with every free-standing number and every image replaced by ``#``."""
+    outputs = copy.deepcopy(outputs)
+    for output in outputs:
+        for mime in list(output.get("data", {})):
+            if mime.startswith("image/"):
+                output["data"][mime] = "#"
     text = json.dumps(outputs, sort_keys=True)
     return re.sub(r"[ ]+", " ", NUMBER_RE.sub("#", text))
 
