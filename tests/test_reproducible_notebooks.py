@@ -167,9 +167,12 @@ def test_stored_figure_of_a_measurement_is_kept_when_only_its_pixels_changed():
                                                           "text/plain": text})]
         return cell
 
-    stored, fresh = figure_cell("iVBORw0KGgoAAA1"), figure_cell("iVBORw0KGgoAAA2")
-    _keep(stored, fresh)
-    assert fresh.outputs[0].data["image/png"] == "iVBORw0KGgoAAA1"
-    other = figure_cell("iVBORw0KGgoAAA3", text="<Figure size 640x480 with 2 Axes>")
-    _keep(figure_cell("iVBORw0KGgoAAA1"), other)
-    assert other.outputs[0].data["image/png"] == "iVBORw0KGgoAAA3"   # more than pixels
+    def kept_png(stored_cell, fresh_cell) -> str:
+        fresh = new_notebook(cells=[fresh_cell])
+        execute_notebooks.keep_stored_measurements(fresh, new_notebook(cells=[stored_cell]))
+        return fresh.cells[0].outputs[0].data["image/png"]
+
+    assert kept_png(figure_cell("iVBORw0KGgoAAA1"), figure_cell("iVBORw0KGgoAAA2")) \
+        == "iVBORw0KGgoAAA1"
+    more_than_pixels = figure_cell("iVBORw0KGgoAAA3", text="<Figure of something else>")
+    assert kept_png(figure_cell("iVBORw0KGgoAAA1"), more_than_pixels) == "iVBORw0KGgoAAA3"
