@@ -39,10 +39,6 @@ ROOT = Path(__file__).resolve().parents[2]
 LAB_VENV = Path(os.environ.get("LAB_VENV", ROOT / ".venv-lab"))
 CHAPTER = os.environ.get("LAB_CHAPTER", "01_chain_rule.ipynb")
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 # Matplotlib's jshtml animation player (the chapters' scrubbable fallbacks) links Font
 # Awesome 4 from this CDN for its button icons. The book build strips the link (see
 # book/_ext/offline_assets.py); in JupyterLab the request stays blocked here, so only the
@@ -163,16 +159,9 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser(lab):
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium "
-                    "(apt-get install chromium) or set CHROMIUM=/path/to/chromium")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def browser(lab, chromium):
+    """Chromium (tests/browser/conftest.py), once JupyterLab is up."""
+    return chromium
 
 
 # Every markdown cell with the text of what renders it (the element beside the hidden

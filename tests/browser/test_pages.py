@@ -42,10 +42,6 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 ROOT = Path(__file__).resolve().parents[2]
 SITE = Path(os.environ.get("BOOK_HTML", ROOT / "_build" / "html"))
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
 MISSING = "<no built book>"
 TIMEOUT_MS = 30_000
 
@@ -263,17 +259,10 @@ def base_url():
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(chromium):
+    """Chromium (tests/browser/conftest.py), once the built book is known to exist."""
     _require_site()
-    from playwright.sync_api import sync_playwright
-
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium "
-                    "(apt-get install chromium) or set CHROMIUM=/path/to/chromium")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+    return chromium
 
 
 class PageVisit:
