@@ -284,7 +284,7 @@ def build_widget(rho=CONTROLS["rho"][3], nonnormality=CONTROLS["nonnormality"][3
 # ------------------------------------------------------------------------ fallback
 
 def build_fallback(sweep="nonnormality", values=None, rho=CONTROLS["rho"][3],
-                   nonnormality=CONTROLS["nonnormality"][3], activation="linear", dpi=72,
+                   nonnormality=CONTROLS["nonnormality"][3], activation="linear", dpi=60,
                    fps=2, name="spectral_radius"):
     """A scrubbable player sweeping ``"rho"`` or ``"nonnormality"``, the others fixed.
 
@@ -302,7 +302,7 @@ def build_fallback(sweep="nonnormality", values=None, rho=CONTROLS["rho"][3],
     _checked(rho, nonnormality, activation)
     if values is None:
         lo, hi, _, _ = CONTROLS[sweep]
-        values = _np.linspace(lo, hi, 11)
+        values = _np.linspace(lo, hi, 9)
     settings = [{"rho": rho, "nonnormality": nonnormality, "activation": activation,
                  sweep: float(v)} for v in values]
     reports = [spectral_report(**s) for s in settings]
