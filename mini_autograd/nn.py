@@ -52,7 +52,17 @@ def layers_for(np, logsumexp):
         return 0.5 * (np.tanh(0.5 * x) + 1.0)
 
     def softmax(x, axis=-1):
-        return np.exp(x - logsumexp(x, axis=axis, keepdims=True))
+        """exp(x - m) / sum(exp(x - m)) with m the maximum along ``axis``.
+
+        The shift keeps every exponent <= 0, so nothing overflows. The division is kept
+        on purpose: the division-free exp(x - logsumexp(x)) rounds logsumexp(x) with an
+        absolute error of about eps * |logsumexp(x)|, which becomes a relative error of
+        every probability, large when all logits share a large offset (Blanchard, Higham
+        and Higham 2021). ``m`` may be traced: the result does not depend on it, so its
+        derivative is exactly zero and ties in ``max`` do not matter.
+        """
+        shifted = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        return shifted / np.sum(shifted, axis=axis, keepdims=True)
 
     def log_softmax(x, axis=-1):
         return x - logsumexp(x, axis=axis, keepdims=True)

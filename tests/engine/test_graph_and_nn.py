@@ -10,6 +10,7 @@ import pytest
 import mini_autograd.nn as nn
 import mini_autograd.numpy as np
 from mini_autograd import grad
+from mini_autograd import hessian as mini_autograd_hessian
 from mini_autograd.graph import draw_graph, trace_graph
 
 matplotlib.use("Agg")
@@ -149,3 +150,45 @@ def test_logaddexp_matches_autograd_both_modes():
     onp.testing.assert_allclose(grad(lambda w: np.sum(np.logaddexp(0.0, -w)))(x),
                                 autograd.grad(lambda w: anp.sum(anp.logaddexp(0.0, -w)))(x))
     check_grads(np.logaddexp, onp.array([0.3, -1.0]), onp.array([[0.1], [2.0]]))
+
+
+def _softmax_to_50_digits(z):
+    """The softmax of the float64 logits ``z``, computed in 50-digit decimal arithmetic."""
+    from decimal import Decimal, localcontext
+    with localcontext() as context:
+        context.prec = 50
+        exps = [Decimal(float(v)).exp() for v in z]
+        total = sum(exps)
+        return onp.array([float(e / total) for e in exps])
+
+
+def test_softmax_is_accurate_for_logits_with_a_large_common_offset():
+    # exp(z - logsumexp(z)) rounds logsumexp(z) to about eps * |z|, which becomes a
+    # relative error of every probability (about 2000 eps at an offset of 1e4, measured);
+    # exp(z - m) / sum(exp(z - m)) stays within a few eps (Blanchard, Higham, Higham 2021).
+    eps = onp.finfo(float).eps
+    generator = onp.random.default_rng(1)
+    for offset in (0.0, 1e2, 1e4, 1e6):
+        for _ in range(20):
+            z = offset + generator.standard_normal(10)
+            reference = _softmax_to_50_digits(z)
+            relative = onp.abs(nn.softmax(z) - reference) / reference
+            assert relative.max() < 8 * eps, (offset, relative.max() / eps)
+    z = 1e4 + generator.standard_normal(10)
+    division_free = onp.exp(z - asp.logsumexp(z))      # the form this test guards against
+    assert (onp.abs(division_free - _softmax_to_50_digits(z)).max()
+            / _softmax_to_50_digits(z).min()) > 100 * eps
+
+
+def test_softmax_derivatives_match_autograd_at_ties_and_large_logits():
+    for z in (onp.array([1.0, 1.0, 0.0]), onp.array([1000.0, 1000.0, -1000.0]),
+              onp.array([-1000.0, -1000.0, -1000.0]), onp.array([3.0, -2.0, 0.5])):
+        for i in range(3):
+            ours = grad(lambda z: nn.softmax(z)[i])(z)
+            theirs = autograd.grad(lambda z: ag_nn.softmax(z)[i])(z)
+            p = _softmax_to_50_digits(z)
+            onp.testing.assert_allclose(ours, p[i] * ((onp.arange(3) == i) - p), atol=1e-15)
+            onp.testing.assert_allclose(ours, theirs, atol=1e-15)
+        H = mini_autograd_hessian(lambda z: nn.softmax(z)[0])(z)
+        H_ag = autograd.hessian(lambda z: ag_nn.softmax(z)[0])(z)
+        onp.testing.assert_allclose(H, H_ag, atol=1e-14)
