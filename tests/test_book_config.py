@@ -138,6 +138,15 @@ def test_bibliography_keys_unique():
     assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
 
 
+def test_bibliography_parses_entry_by_entry():
+    # a missing closing brace swallows the next entry silently in some readers and
+    # stops the book build in others; pybtex (what sphinxcontrib-bibtex uses) is strict
+    pybtex = pytest.importorskip("pybtex.database")
+    text = (ROOT / "book" / "references.bib").read_text()
+    parsed = pybtex.parse_string(text, "bibtex")
+    assert len(parsed.entries) == len(re.findall(r"^@\w+\s*\{", text, flags=re.MULTILINE))
+
+
 # ------------------------------------------------------------------ textbook numbering
 
 def toc_parts_numbering() -> dict[str, bool]:
