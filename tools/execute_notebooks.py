@@ -71,6 +71,8 @@ def kernel_environment() -> None:
     os.environ["PYTHONHASHSEED"] = "0"            # set and dict iteration orders
     os.environ["SOURCE_DATE_EPOCH"] = "0"         # matplotlib's SVG/PDF date stamps
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    # small matrices: BLAS threads only contend for the cores (see the Makefile)
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 # ----------------------------------------------------------------------- widget ids
