@@ -147,7 +147,9 @@ def test_report_rejects_the_wrong_number_of_units():
 
 # ------------------------------------------------------------------ tangents and kinks
 
-H = 1e-5  # central differences: error O(H^2) times L''' (L is piecewise quadratic: 0)
+# L is a quadratic in any one control between kinks: central differences with step H are
+# exact there up to rounding, one-sided ones off by H times the curvature.
+H = 1e-5
 
 
 @pytest.mark.parametrize("sweep", list(cr.CONTROLS))

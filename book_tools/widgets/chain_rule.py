@@ -66,8 +66,8 @@ GRAD_NAMES = ("x", "u1", "u2", "b1", "b2", "v1", "v2", "c")
 ENGINES = ("chain rule", "mini_autograd", "autograd")
 _PRETTY = {"x": "x", "u1": "u₁", "u2": "u₂", "b1": "b₁", "b2": "b₂", "v1": "v₁",
            "v2": "v₂", "c": "c"}
-# How far from a kink the one-sided slopes are taken (the slope is constant in z_j on
-# each side, so the limit is reached up to the curvature of L times this distance).
+# How far from a kink the one-sided slopes are taken: L is a quadratic in any one control
+# on each side of a kink, so the slope there is within (curvature x 1e-9) of the limit.
 _ONE_SIDED = 1e-9
 
 
@@ -263,7 +263,6 @@ _TABLE = "border-collapse: collapse; margin: 4px 0 10px 0;"
 _CELL = "border: 1px solid #d1d5db; padding: 2px 8px; text-align: right;"
 _HEAD = _CELL + " background: #f3f4f6; text-align: center;"
 _OFF = " color: #9ca3af;"
-_DELTA = " background: #fef3c7; font-weight: bold;"
 
 
 def _num(value):
