@@ -99,7 +99,7 @@ def test_package_metadata():
     assert urls["Issues"] == f"{REPO_URL}/issues"
     notebooks = project["optional-dependencies"]["notebooks"]
     assert {_norm(re.split(r"[<>=!~ ]", r)[0]) for r in notebooks} == {
-        "autograd", "scipy", "matplotlib", "ipywidgets"}
+        "autograd", "scipy", "matplotlib", "ipywidgets", "pillow"}
     capped = [r for r in notebooks if re.search(r"==|<|~=|!=", r)]
     assert not capped, f"the notebooks extra takes lower bounds only (Colab keeps its own): {capped}"
     running = f"{sys.version_info.major}.{sys.version_info.minor}"
