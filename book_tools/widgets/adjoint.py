@@ -379,7 +379,8 @@ def _figure(report, dpi=72):
     cursor_l = ax_l.axvline(t[-1], color="black", lw=1.0)
     departs = report["departs_at"]
     depart_line = ax_l.axvline(DT * departs if departs is not None else -1.0,
-                               color="red", lw=1.2, visible=False, label="departs")
+                               color="red", lw=1.2, visible=False,
+                               label="departs" if departs is not None else None)
     ax_l.set(xlabel="time t  (computed right to left ←)")
     ax_l.legend(fontsize=7, loc="lower left", ncol=3, frameon=False, handlelength=1.2,
                 columnspacing=0.8)
@@ -428,13 +429,30 @@ def _figure(report, dpi=72):
     return fig, update
 
 
-def _png(fig):
+def _png(fig, colors=64):
+    """The figure as PNG bytes, with a palette of ``colors`` colours (see below)."""
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=fig.dpi)
     plt.close(fig)
-    return buffer.getvalue()
+    return _small_png(buffer.getvalue(), colors)
+
+
+def _small_png(png, colors):
+    """Re-encode a PNG with a palette of ``colors`` colours.
+
+    A frame of four line plots has a few hundred distinct colours, nearly all from
+    antialiasing; a 64-colour palette looks the same and makes the PNG about a quarter
+    of the size, which keeps the stored notebook small.  Deterministic.
+    """
+    from PIL import Image
+
+    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(
+        colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
+    out = io.BytesIO()
+    image.save(out, format="png", optimize=True)
+    return out.getvalue()
 
 
 # ------------------------------------------------------------------------ live widget
@@ -499,7 +517,7 @@ def build_widget(N=DEFAULTS["N"], obs_every=DEFAULTS["obs_every"],
 
 # ------------------------------------------------------------------------ fallback
 
-def build_fallback(n_frames=11, N=DEFAULTS["N"], obs_every=DEFAULTS["obs_every"],
+def build_fallback(n_frames=7, N=DEFAULTS["N"], obs_every=DEFAULTS["obs_every"],
                    observed=DEFAULTS["observed"], bug=DEFAULTS["bug"], dpi=64, fps=2,
                    colors=64, name="adjoint"):
     """A scrubbable player moving the cursor k from N down to 0 in ``n_frames`` frames.
@@ -537,21 +555,10 @@ _FRAME = re.compile(r'(frames\[\d+\] = "data:image/png;base64,)([^"]*)(")')
 
 
 def _with_small_frames(html, colors):
-    """Re-encode every frame of a player with a palette of ``colors`` colours.
-
-    A frame of four line plots has a few hundred distinct colours, nearly all from
-    antialiasing; a 64-colour palette looks the same and makes each PNG about a
-    quarter of the size, which keeps the stored notebook small.  Deterministic.
-    """
-    from PIL import Image
-
+    """Every frame of a player re-encoded by ``_small_png``."""
     def shrink(match):
         png = base64.b64decode(match.group(2).replace("\\\n", ""))
-        image = Image.open(io.BytesIO(png)).convert("RGB").quantize(
-            colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-        out = io.BytesIO()
-        image.save(out, format="png", optimize=True)
-        return match.group(1) + base64.b64encode(out.getvalue()).decode("ascii") + \
-            match.group(3)
+        small = base64.b64encode(_small_png(png, colors)).decode("ascii")
+        return match.group(1) + small + match.group(3)
 
     return _FRAME.sub(shrink, html)
