@@ -263,8 +263,9 @@ def adjoint_report(k=None, N=DEFAULTS["N"], obs_every=DEFAULTS["obs_every"],
     ``departs_at``
         The largest j (the first one computed) where the hand adjoint differs from
         autograd's by more than ``AGREE_RTOL`` of the largest |lambda|; None if never.
-    ``max_discrepancy``
-        The largest difference between any two engines' lambda_k at the cursor.
+    ``max_discrepancy``, ``scale``
+        The largest difference between any two engines' lambda_k at the cursor, and the
+        largest |lambda_j| of autograd over the window (what tolerances are relative to).
     ``line_a``, ``line_cost``, ``line_minima``
         J along x_true + a e for a unit vector e, and its number of local minima.
     """
@@ -488,7 +489,11 @@ def build_widget(N=DEFAULTS["N"], obs_every=DEFAULTS["obs_every"],
     image = widgets.Image(format="png", layout=widgets.Layout(width="648px"))
     panel = widgets.HTML()
 
+    quiet = []    # non-empty while new_window moves the cursor: one redraw, not three
+
     def redraw(_change=None):
+        if quiet:
+            return
         c = {name: w.value for name, w in controls.items()}
         report = adjoint_report(c["k"], c["N"], c["obs_every"], c["observed"], c["bug"])
         fig, _ = _figure(report, dpi=dpi)
@@ -497,9 +502,12 @@ def build_widget(N=DEFAULTS["N"], obs_every=DEFAULTS["obs_every"],
 
     def new_window(change):
         # a new window puts the cursor back at its end, where the backward sweep starts
-        with controls["k"].hold_trait_notifications():
+        quiet.append(True)
+        try:
             controls["k"].max = change["new"]
             controls["k"].value = change["new"]
+        finally:
+            quiet.clear()
         redraw()
 
     controls["N"].observe(new_window, names="value")
