@@ -203,9 +203,10 @@ def count_local_minima(values):
     return int(_np.sum((slope[:-1] < 0) & (slope[1:] >= 0)))
 
 
-@functools.lru_cache(maxsize=64)
-def _window(N, obs_every, observed, bug):
-    """Everything that does not depend on the cursor (cached: the cursor moves often)."""
+@functools.lru_cache(maxsize=128)
+def _engine_window(N, obs_every, observed):
+    """What does not depend on the bug or the cursor: the experiment, both engines'
+    lambda_j and the cost along the line (cached: the controls move often)."""
     import autograd
     import autograd.numpy as anp
 
@@ -214,28 +215,34 @@ def _window(N, obs_every, observed, bug):
 
     exp = experiment(N, obs_every, observed)
     x0 = exp["x_b"]                                  # the first guess of 4D-Var
-    lams_hand, jumps = hand_adjoint(exp, x0, bug)
     no_kicks = _np.zeros((N + 1, 3))
     lams = {
-        "by hand": lams_hand,
         "mini_autograd": _np.asarray(mini_autograd.grad(
             lambda d: cost(mnp, x0, exp, kicks=d))(no_kicks), dtype=float),
         "autograd": _np.asarray(autograd.grad(
             lambda d: cost(anp, x0, exp, kicks=d))(no_kicks), dtype=float),
     }
-    scale = float(_np.max(_np.abs(lams["autograd"])))
-    off = _np.max(_np.abs(lams["by hand"] - lams["autograd"]), axis=1) > AGREE_RTOL * scale
-    # lambda is computed from k = N down to 0, so the first wrong one has the largest k
-    departs_at = int(_np.flatnonzero(off).max()) if off.any() else None
     direction = _np.random.default_rng(SEED).standard_normal(3)
     direction /= _np.linalg.norm(direction)
     a = _np.linspace(-LINE_SPAN, LINE_SPAN, LINE_POINTS)
     line_cost = _line_cost(exp, exp["x_true"][:, None] + direction[:, None] * a)
-    for v in lams.values():
+    for v in (*lams.values(), line_cost):
         v.setflags(write=False)
-    return {"exp": exp, "lams": lams, "jumps": jumps, "departs_at": departs_at,
-            "scale": scale, "line_a": a, "line_direction": direction,
+    return {"exp": exp, "lams": lams, "line_a": a, "line_direction": direction,
             "line_cost": line_cost, "line_minima": count_local_minima(line_cost)}
+
+
+def _window(N, obs_every, observed, bug):
+    """The engines' window plus the hand adjoint (with the bug) and where it departs."""
+    w = _engine_window(N, obs_every, observed)
+    lams_hand, jumps = hand_adjoint(w["exp"], w["exp"]["x_b"], bug)
+    lams_hand.setflags(write=False)
+    lams = {"by hand": lams_hand, **w["lams"]}
+    scale = float(_np.max(_np.abs(lams["autograd"])))
+    off = _np.max(_np.abs(lams["by hand"] - lams["autograd"]), axis=1) > AGREE_RTOL * scale
+    # lambda is computed from k = N down to 0, so the first wrong one has the largest k
+    departs_at = int(_np.flatnonzero(off).max()) if off.any() else None
+    return {**w, "lams": lams, "jumps": jumps, "departs_at": departs_at, "scale": scale}
 
 
 def adjoint_report(k=None, N=DEFAULTS["N"], obs_every=DEFAULTS["obs_every"],
