@@ -100,7 +100,7 @@ def _step_vjp(xs, j, lam, bug):
 
 # ------------------------------------------------------------------------ the experiment
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _twin():
     """The truth's initial state, the background and a noise draw for every step."""
     x_true = trajectory(_np, _np.array([1.0, 1.0, 1.0]), SPIN_UP)[-1]
@@ -546,7 +546,7 @@ def build_fallback(n_frames=7, N=DEFAULTS["N"], obs_every=DEFAULTS["obs_every"],
         raise ValueError(f"build_fallback: n_frames must be an integer >= 2; "
                          f"got {n_frames!r}.")
     report = adjoint_report(None, N, obs_every, observed, bug)
-    ks = [int(round(v)) for v in _np.linspace(report["N"], 0, int(n_frames))]
+    ks = [round(float(v)) for v in _np.linspace(report["N"], 0, int(n_frames))]
     if bug == "off":
         for k in ks:
             r = adjoint_report(k, N, obs_every, observed, bug)
@@ -554,7 +554,6 @@ def build_fallback(n_frames=7, N=DEFAULTS["N"], obs_every=DEFAULTS["obs_every"],
                 raise AssertionError(f"build_fallback: λ_{k} differs between the hand "
                                      f"adjoint and the engines by {r['max_discrepancy']}.")
     import matplotlib as mpl
-
     from IPython.display import HTML
 
     with mpl.rc_context({"savefig.dpi": dpi, "animation.frame_format": "png"}):
