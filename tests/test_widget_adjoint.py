@@ -206,11 +206,13 @@ def test_moving_a_control_updates_the_picture_and_the_table(ui):
     c = ui.controls
     before_image, before_panel = ui.image.value, ui.panel.value
     assert "λ_150 all three agree" in before_panel and len(before_image) > 1000
+    assert before_image.startswith('<img alt="Four panels for a window of 150 steps')
     c["k"].value = 70
     assert ui.image.value != before_image and "cursor k = 70" in ui.panel.value
     assert "Step 70 is an observation" in ui.panel.value
     c["bug"].value = "forgotten transpose"
     assert "first departs from the engines at step 149" in ui.panel.value
+    assert "leaves autograd&#x27;s band at step 149" in ui.image.value
     assert "off by" in ui.panel.value
     c["bug"].value = "off"
     for name in ("N", "obs_every"):          # every slider, to both ends

@@ -463,6 +463,33 @@ def _small_png(png, colors):
     return out.getvalue()
 
 
+def picture_alt_text(report):
+    """What the four panels show, in words, for the ``alt`` attribute of their ``<img>``."""
+    k, N = report["k"], report["N"]
+    lam = {e: ", ".join(f"{v:+.3g}" for v in report["lambda_k"][e]) for e in ENGINES}
+    where = report["departs_at"]
+    bug = ("no bug: the hand adjoint lies on autograd's band at every step"
+           if report["bug"] == "off" else
+           f"bug '{report['bug']}': " + ("it changes nothing here" if where is None else
+                                        f"the hand adjoint leaves autograd's band at step "
+                                        f"{where}"))
+    minima = report["line_minima"]
+    return (f"Four panels for a window of {N} steps, {report['observed']} observed every "
+            f"{report['obs_every']} steps, cursor at k = {k}. Trajectory of x, y and z, truth "
+            f"and background, with the observations. The adjoint drawn from step {N} down "
+            f"to {k}, jumping at each observation; {bug}. Lambda_{k} by hand ({lam['by hand']}),"
+            f" by mini_autograd ({lam['mini_autograd']}) and by autograd "
+            f"({lam['autograd']}). The cost along a line through the truth, with {minima} "
+            f"local minim{'um' if minima == 1 else 'a'}.")
+
+
+def picture_html(png, report):
+    """The PNG as an ``<img>`` with an alt text, for an ``HTML`` widget."""
+    alt = _html.escape(picture_alt_text(report))
+    data = base64.b64encode(png).decode("ascii")
+    return f'<img alt="{alt}" src="data:image/png;base64,{data}" style="max-width:100%">'
+
+
 # ------------------------------------------------------------------------ live widget
 
 def build_widget(N=DEFAULTS["N"], obs_every=DEFAULTS["obs_every"],
@@ -471,8 +498,9 @@ def build_widget(N=DEFAULTS["N"], obs_every=DEFAULTS["obs_every"],
     the bug; a figure and the λ_k table, recomputed whenever a control moves.
 
     The returned HBox has extra attributes for programmatic use: ``controls`` (name ->
-    widget: ``k``, ``N``, ``obs_every``, ``observed``, ``bug``), ``image`` (the figure)
-    and ``panel`` (the HTML table).
+    widget: ``k``, ``N``, ``obs_every``, ``observed``, ``bug``), ``image`` (the figure:
+    an ``HTML`` widget holding an ``<img>`` with an alt text that says what it shows,
+    since an ipywidgets ``Image`` cannot carry one) and ``panel`` (the HTML table).
     """
     import ipywidgets as widgets
 
@@ -493,7 +521,7 @@ def build_widget(N=DEFAULTS["N"], obs_every=DEFAULTS["obs_every"],
         "bug": widgets.Dropdown(options=list(BUGS), value=bug, description="bug",
                                 layout=wide),
     }
-    image = widgets.Image(format="png", layout=widgets.Layout(width="648px"))
+    image = widgets.HTML(layout=widgets.Layout(width="648px"))
     panel = widgets.HTML()
 
     quiet = []    # non-empty while new_window moves the cursor: one redraw, not three
@@ -504,7 +532,7 @@ def build_widget(N=DEFAULTS["N"], obs_every=DEFAULTS["obs_every"],
         c = {name: w.value for name, w in controls.items()}
         report = adjoint_report(c["k"], c["N"], c["obs_every"], c["observed"], c["bug"])
         fig, _ = _figure(report, dpi=dpi)
-        image.value = _png(fig)
+        image.value = picture_html(_png(fig), report)
         panel.value = report_html(report)
 
     def new_window(change):
