@@ -254,7 +254,7 @@ def draw(ax, mode, position, n_in=N_IN, k=K, stride=1, padding=0):
     width = n_in + 2 * padding + k - 1  # the longest row (the backward one)
     ax.clear()
     ax.set_xlim(-4.3, width - 0.45)
-    ax.set_ylim(-0.8, 3.2)
+    ax.set_ylim(-0.95, 3.2)  # room under the bottom row for the backward windows
     ax.set_aspect("equal")
     ax.axis("off")
     y_top, y_ker, y_bot = 2.0, 1.0, 0.0
@@ -348,6 +348,15 @@ def draw(ax, mode, position, n_in=N_IN, k=K, stride=1, padding=0):
                 hot = t == position
                 _cell(ax, col, y_bot, f"x̄{_sub(t)}", _C["res"] if hot else _C["cell"],
                       _C["err_edge"] if hot else _C["edge"], lw=1.8 if hot else 1.0)
+        # the forward windows that covered x_j: one bracket per output it fed
+        for r, (i, _) in enumerate(pairs):
+            left = i * stride + (k - 1) / 2 - 0.42
+            right = i * stride + (k - 1) + (k - 1) / 2 + 0.42
+            y = y_bot - 0.48 - 0.16 * r
+            ax.plot([left, left, right, right], [y + 0.07, y, y, y + 0.07],
+                    color=_C["win_edge"], lw=1.1)
+            ax.text(left - 0.1, y, f"y{_sub(i)}", ha="right", va="center", fontsize=7.5,
+                    color=_C["win_edge"])
         rhs = formula_text(mode, position, n_in, k, stride, padding).split(" = ", 1)[1]
         title = (f"backward:  x̄{_sub(position)} = ∂L/∂x{_sub(position)} = {rhs}"
                  f"    (kernel FLIPPED: w{_sub(k - 1)} … w₀)")
@@ -361,7 +370,7 @@ def draw(ax, mode, position, n_in=N_IN, k=K, stride=1, padding=0):
 
 def _figsize(n_in, k, padding):
     width = n_in + 2 * padding + k - 1 + 3.85
-    return (0.46 * width, 0.46 * 4.0)
+    return (0.46 * width, 0.46 * 4.15)
 
 
 def _figure(n_in, k, padding):
@@ -390,7 +399,8 @@ def picture_alt_text(mode, position, n_in=N_IN, k=K, stride=1, padding=0):
     """What the picture shows, in words, for the ``alt`` attribute of its ``<img>``."""
     what = {"forward": "which inputs feed output {}, with the kernel weight on each arrow",
             "backward": "which outputs receive input {}, with the kernel weight on each "
-                        "arrow",
+                        "arrow, and brackets under the gradients mark the forward windows "
+                        "that covered it",
             "kernel": "which errors and inputs meet in the gradient of weight {}"}[mode]
     return (f"Convolution diagram, {mode} pass, stride {stride}, padding {padding}: "
             f"arrows show {what.format(position)}; "
