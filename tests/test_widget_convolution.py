@@ -49,6 +49,14 @@ def _check_against_jacobian(n_in, k, stride, padding):
         outs = [i for i, _ in pairs]
         ms = [m for _, m in pairs]
         assert outs == sorted(outs) and ms == sorted(ms, reverse=True)  # the flip
+    # kernel: dy_i/dw_m = x_t for each listed pair (i, t), 0 where w_m sits on padding
+    x = np.linspace(0.5, 2.0, n_in)      # distinct nonzero inputs
+    Jw = np.asarray(jacobian(lambda w: nn.conv1d(x, w, stride=stride, padding=padding))(w))
+    for m in range(k):
+        expected = np.zeros(n_out)
+        for i, t in cv.kernel_contributions(n_in, k, m, stride, padding):
+            expected[i] = x[t]
+        np.testing.assert_array_equal(Jw[:, m], expected, err_msg=f"kernel column {m}")
 
 
 @pytest.mark.parametrize("stride", range(cv.CONTROLS["stride"][0], cv.CONTROLS["stride"][1] + 1))
@@ -150,6 +158,11 @@ def test_moving_the_controls_updates_the_picture(ui):
     ui.mode.value = "backward"
     assert ui.png() != before and "∂L/∂x₂ =" in ui.caption.value
     assert ui.position.max == cv.N_IN - 1 and ui.position.description == "input j"
+    ui.mode.value = "kernel"
+    assert ui.position.max == cv.K - 1 and ui.position.description == "weight m"
+    assert "∂L/∂w" in ui.caption.value and "make the gradient" not in ui.image.value
+    assert "gradient of weight" in ui.image.value
+    ui.mode.value = "forward"
 
 
 def test_every_setting_of_every_control(monkeypatch):
@@ -201,7 +214,8 @@ def test_drawing_every_setting(mode):
     png = cv.render_png(mode, 2, stride=2, padding=1, dpi=30)
     assert png.startswith(b"\x89PNG")
     kernel_row = [t.get_text() for t in ax.texts if t.get_text().startswith("w")]
-    expected = ["w₀", "w₁", "w₂"] if mode == "forward" else ["w₂", "w₁", "w₀"]
+    expected = {"forward": ["w₀", "w₁", "w₂"], "backward": ["w₂", "w₁", "w₀"],
+                "kernel": ["w̄₀", "w̄₁", "w̄₂"]}[mode]
     assert kernel_row == expected
 
 
@@ -220,6 +234,7 @@ def test_fallback_is_a_deterministic_player():
     assert a == b
     assert 'type="range" class="anim-slider"' in a  # the scrub slider
     frames = cv.fallback_frames(n_in=4, k=2, stride=2, padding=0)
-    assert frames == [("forward", 0), ("forward", 1)] + [("backward", j) for j in range(4)]
+    assert frames == ([("forward", 0), ("forward", 1)] + [("backward", j) for j in range(4)]
+                      + [("kernel", 0), ("kernel", 1)])
     assert a.count("data:image/png;base64,") == len(frames)
     assert "_anim_slidert_0" in a  # ids made from name, not random

@@ -69,6 +69,38 @@ def test_sliders_match_the_control_table(ui):
     t = ui.sliders["T"]
     assert (t.min, t.max, t.step) == sw.TEMPERATURE_LOG10 and t.value == sw.DEFAULT_TEMPERATURE
     assert [v for _, v in ui.true_class.options] == list(range(sw.N_CLASSES))
+    sh = ui.shift
+    assert (sh.min, sh.max, sh.step, sh.value) == sw.SHIFT
+
+
+def test_shift_all_changes_nothing_but_the_unshifted_formula(ui):
+    ui.sliders["T"].value = 0.01
+    ui.true_class.value = 0
+    ui.shift.value = 0.0
+    before = ui.panel.value
+    assert "unshifted exp(z/T)/sum formula is finite here" in before
+    ui.shift.value = 10.0  # z/T = 1200: p, loss and gradient unchanged, exp overflows
+    after = ui.panel.value
+    assert "gives inf/nan here" in after and "all three agree" in after
+    r0 = sw.softmax_report(_defaults(), 0, 0.01)
+    r1 = sw.softmax_report([v + 10.0 for v in _defaults()], 0, 0.01)
+    assert f"{r0['loss']:.4f}" in after and f"{r1['loss']:.4f}" == f"{r0['loss']:.4f}"
+    np.testing.assert_allclose(r1["grad"]["autograd"], r0["grad"]["autograd"], atol=1e-9)
+    ui.shift.value, ui.sliders["T"].value = 0.0, 1.0
+
+
+def test_log_of_softmax_breaks_in_the_chapters_three_stages():
+    # z/T gaps of 710 and 750 below the top logit: past -1/p_c's overflow (709.78),
+    # then past the underflow of p_c itself (745.1)
+    fine = sw.softmax_report([2.0, 1.0, 0.1, -1.0], 3, 0.01)
+    assert fine["log_of_softmax_grad_finite"] and math.isclose(fine["log_of_softmax"], 300.0)
+    grad_gone = sw.softmax_report([2.0, 1.0, 0.1, -5.2], 3, 0.01)
+    assert not grad_gone["log_of_softmax_grad_finite"]
+    assert math.isclose(grad_gone["log_of_softmax"], grad_gone["loss"], rel_tol=1e-9)
+    value_gone = sw.softmax_report([2.0, 1.0, 0.1, -5.5], 3, 0.01)
+    assert math.isinf(value_gone["log_of_softmax"]) and math.isfinite(value_gone["loss"])
+    html = sw.report_html(grad_gone)
+    assert "log(softmax(z/T))" in html and "NaN" in html
 
 
 @pytest.mark.parametrize("name", sw.LOGIT_NAMES)

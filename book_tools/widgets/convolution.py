@@ -12,6 +12,8 @@ Backward, ``dL/dx_j`` gathers the errors ``dL/dy_i`` of every output whose windo
 covered ``x_j``.  Laid out as a sliding window, that is the same kind of sum again:
 the error, dilated by the stride (``s - 1`` zeros between entries) and padded with
 ``k - 1`` zeros, slides under the kernel read backwards (the FLIPPED kernel).
+Kernel, ``dL/dw_m`` gathers ``dL/dy_i * xp[i*s + m]`` over every output ``i``: the
+dilated error slides along the padded input like a kernel, starting at ``m``.
 
 Functions, one job each (indices are 0-based, input indices are positions in the
 unpadded ``x``):
@@ -20,6 +22,9 @@ unpadded ``x``):
     ``n_out``; a ValueError if the kernel does not fit.
 ``forward_contributions(n_in, k, i, stride, padding)``
     The pairs ``(input index, kernel index)`` whose products are summed into ``y_i``.
+``kernel_contributions(n_in, k, m, stride, padding)``
+    The pairs ``(output index, input index)`` whose products ``ybar_i * x_t`` are
+    summed into ``dL/dw_m`` (padding positions, whose input is 0, left out).
 ``backward_contributions(n_in, k, j, stride, padding)``
     The pairs ``(output index, kernel index)`` whose products ``ybar_i * w_m`` are
     summed into ``dL/dx_j``, in increasing output index (so decreasing kernel index:
@@ -31,7 +36,7 @@ unpadded ``x``):
 ``draw(ax, mode, position, ...)``
     The picture on a matplotlib axes; shared by both front ends below.
 ``build_widget(...)``
-    The live version: a forward/backward toggle and sliders for the position, the
+    The live version: a forward/backward/kernel toggle and sliders for the position, the
     stride and the padding; the picture is redrawn whenever one changes.
 ``build_fallback(...)``
     The kernel-free version for the static HTML book: every forward position, then
@@ -42,7 +47,7 @@ import base64 as _base64
 import html as _html
 import io as _io
 
-MODES = ("forward", "backward")
+MODES = ("forward", "backward", "kernel")
 # name: (min, max, default).  The widget's sliders and the tests both read this table.
 CONTROLS = {"stride": (1, 3, 1), "padding": (0, 2, 1)}
 N_IN, K = 7, 3  # the widget's input and kernel length
@@ -112,6 +117,37 @@ def backward_contributions(n_in, k, j, stride=1, padding=0):
     return pairs
 
 
+def kernel_contributions(n_in, k, m, stride=1, padding=0):
+    """Pairs ``(output index, input index)`` summed into ``dL/dw_m``.
+
+    ``dL/dw_m = sum over the pairs (i, t) of ybar_i * x_t``: weight ``w_m`` meets, at
+    every output ``i``, the padded input at ``i*stride + m``, i.e. input index
+    ``t = i*stride + m - padding``.  Pairs whose input falls on the zero padding
+    contribute nothing and are left out.
+    """
+    n_out = output_length(n_in, k, stride, padding)
+    _check_position(m, k, "kernel", "kernel_contributions")
+    pairs = [(i, i * stride + m - padding) for i in range(n_out)]
+    return [(i, t) for i, t in pairs if 0 <= t < n_in]
+
+
+def kernel_layout(n_in, k, m, stride=1, padding=0):
+    """Where the cells of the kernel-gradient picture sit, for weight ``m``.
+
+    ``row``: the padded input, as in ``forward_layout``; ``error``: the dilated error
+    as it slides along that row, ``(column, ("error", i) or ("dilation", None))``,
+    starting at column ``m``; ``result``: the kernel gradients ``(column, index)``,
+    ``dL/dw_q`` under column ``q``, where the error starts when it makes that entry.
+    """
+    n_out = output_length(n_in, k, stride, padding)
+    _check_position(m, k, "kernel", "kernel_layout")
+    row = [("input", c - padding) if padding <= c < padding + n_in else ("pad", None)
+           for c in range(n_in + 2 * padding)]
+    error = [(m + d, ("error", d // stride) if d % stride == 0 else ("dilation", None))
+             for d in range((n_out - 1) * stride + 1)]
+    return {"row": row, "error": error, "result": [(q, q) for q in range(k)]}
+
+
 def forward_layout(n_in, k, i, stride=1, padding=0):
     """Where the cells of the forward picture sit, for output ``i``.
 
@@ -163,13 +199,19 @@ def contributions(mode, position, n_in, k, stride=1, padding=0):
         return forward_contributions(n_in, k, position, stride, padding)
     if mode == "backward":
         return backward_contributions(n_in, k, position, stride, padding)
+    if mode == "kernel":
+        return kernel_contributions(n_in, k, position, stride, padding)
     raise ValueError(f"mode must be one of {MODES}; got {mode!r}.")
 
 
 def positions(mode, n_in, k, stride=1, padding=0):
-    """How many positions the slider offers in ``mode`` (outputs forward, inputs backward)."""
+    """How many positions the slider offers in ``mode``: outputs forward, inputs
+    backward, weights in the kernel-gradient view."""
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}; got {mode!r}.")
+    if mode == "kernel":
+        output_length(n_in, k, stride, padding)  # checks the sizes
+        return k
     return output_length(n_in, k, stride, padding) if mode == "forward" else n_in
 
 
@@ -179,6 +221,9 @@ def formula_text(mode, position, n_in, k, stride=1, padding=0):
     if mode == "forward":
         lhs = f"y{_sub(position)}"
         terms = [f"x{_sub(t)}·w{_sub(m)}" for t, m in pairs]
+    elif mode == "kernel":
+        lhs = f"∂L/∂w{_sub(position)}"
+        terms = [f"ȳ{_sub(i)}·x{_sub(t)}" for i, t in pairs]
     else:
         lhs = f"∂L/∂x{_sub(position)}"
         terms = [f"ȳ{_sub(i)}·w{_sub(m)}" for i, m in pairs]
@@ -209,7 +254,7 @@ def draw(ax, mode, position, n_in=N_IN, k=K, stride=1, padding=0):
     width = n_in + 2 * padding + k - 1  # the longest row (the backward one)
     ax.clear()
     ax.set_xlim(-4.3, width - 0.45)
-    ax.set_ylim(-0.8, 3.2)
+    ax.set_ylim(-0.95, 3.2)  # room under the bottom row for the backward windows
     ax.set_aspect("equal")
     ax.axis("off")
     y_top, y_ker, y_bot = 2.0, 1.0, 0.0
@@ -242,6 +287,34 @@ def draw(ax, mode, position, n_in=N_IN, k=K, stride=1, padding=0):
                   _C["err_edge"] if hot else _C["edge"], lw=1.8 if hot else 1.0)
         title = (f"forward:  {formula_text(mode, position, n_in, k, stride, padding)}"
                  f"    (kernel in order: w₀ … w{_sub(k - 1)})")
+    elif mode == "kernel":
+        lay = kernel_layout(n_in, k, position, stride, padding)
+        used = {t for _, t in pairs}
+        labels = ("input x\n(zero-padded)", "error ȳ\n(dilated)", "kernel\ngradient w̄")
+        for c, (kind, t) in enumerate(lay["row"]):
+            if kind == "pad":
+                _cell(ax, c, y_top, "0", _C["pad"], _C["edge"], dashed=True, faint=True)
+            else:
+                hot = t in used
+                _cell(ax, c, y_top, f"x{_sub(t)}", _C["win"] if hot else _C["cell"],
+                      _C["win_edge"] if hot else _C["edge"], lw=1.6 if hot else 1.0)
+        for c, (kind, i) in lay["error"]:
+            if kind == "dilation":
+                _cell(ax, c, y_ker, "0", _C["cell"], _C["edge"], faint=True)
+                continue
+            on_input = lay["row"][c][0] == "input"
+            _cell(ax, c, y_ker, f"ȳ{_sub(i)}", _C["err"] if on_input else _C["cell"],
+                  _C["err_edge"], faint=not on_input, lw=1.6 if on_input else 1.0)
+            ax.plot([c, c], [y_top - 0.36, y_ker + 0.36],
+                    color=_C["win_edge"] if on_input else _C["faint"], lw=1.2)
+            ax.plot([c, position], [y_ker - 0.36, y_bot + 0.36],
+                    color=_C["err_edge"] if on_input else _C["faint"], lw=1.0)
+        for col, q in lay["result"]:
+            hot = q == position
+            _cell(ax, col, y_bot, f"w̄{_sub(q)}", _C["res"] if hot else _C["cell"],
+                  _C["err_edge"] if hot else _C["edge"], lw=1.8 if hot else 1.0)
+        rhs = formula_text(mode, position, n_in, k, stride, padding).split(" = ", 1)[1]
+        title = f"kernel gradient:  w̄{_sub(position)} = {rhs}"
     else:
         lay = backward_layout(n_in, k, position, stride, padding)
         used = {i for i, _ in pairs}
@@ -275,6 +348,15 @@ def draw(ax, mode, position, n_in=N_IN, k=K, stride=1, padding=0):
                 hot = t == position
                 _cell(ax, col, y_bot, f"x̄{_sub(t)}", _C["res"] if hot else _C["cell"],
                       _C["err_edge"] if hot else _C["edge"], lw=1.8 if hot else 1.0)
+        # the forward windows that covered x_j: one bracket per output it fed
+        for r, (i, _) in enumerate(pairs):
+            left = i * stride + (k - 1) / 2 - 0.42
+            right = i * stride + (k - 1) + (k - 1) / 2 + 0.42
+            y = y_bot - 0.48 - 0.16 * r
+            ax.plot([left, left, right, right], [y + 0.07, y, y, y + 0.07],
+                    color=_C["win_edge"], lw=1.1)
+            ax.text(left - 0.1, y, f"y{_sub(i)}", ha="right", va="center", fontsize=7.5,
+                    color=_C["win_edge"])
         rhs = formula_text(mode, position, n_in, k, stride, padding).split(" = ", 1)[1]
         title = (f"backward:  x̄{_sub(position)} = ∂L/∂x{_sub(position)} = {rhs}"
                  f"    (kernel FLIPPED: w{_sub(k - 1)} … w₀)")
@@ -288,7 +370,7 @@ def draw(ax, mode, position, n_in=N_IN, k=K, stride=1, padding=0):
 
 def _figsize(n_in, k, padding):
     width = n_in + 2 * padding + k - 1 + 3.85
-    return (0.46 * width, 0.46 * 4.0)
+    return (0.46 * width, 0.46 * 4.15)
 
 
 def _figure(n_in, k, padding):
@@ -315,10 +397,13 @@ def render_png(mode, position, n_in=N_IN, k=K, stride=1, padding=0, dpi=90, fig=
 
 def picture_alt_text(mode, position, n_in=N_IN, k=K, stride=1, padding=0):
     """What the picture shows, in words, for the ``alt`` attribute of its ``<img>``."""
-    what = ("which inputs feed output" if mode == "forward"
-            else "which outputs receive input")
+    what = {"forward": "which inputs feed output {}, with the kernel weight on each arrow",
+            "backward": "which outputs receive input {}, with the kernel weight on each "
+                        "arrow, and brackets under the gradients mark the forward windows "
+                        "that covered it",
+            "kernel": "which errors and inputs meet in the gradient of weight {}"}[mode]
     return (f"Convolution diagram, {mode} pass, stride {stride}, padding {padding}: "
-            f"arrows show {what} {position}, with the kernel weight on each arrow; "
+            f"arrows show {what.format(position)}; "
             f"the sum drawn is {formula_text(mode, position, n_in, k, stride, padding)}")
 
 
@@ -333,7 +418,7 @@ def picture_html(png, mode, position, n_in=N_IN, k=K, stride=1, padding=0):
 
 def build_widget(n_in=N_IN, k=K, mode="forward", position=0, stride=CONTROLS["stride"][2],
                  padding=CONTROLS["padding"][2], dpi=90):
-    """A forward/backward toggle, sliders for position, stride and padding, and the picture.
+    """A forward/backward/kernel toggle, sliders for position, stride and padding, a picture.
 
     The returned VBox has attributes for programmatic use: ``mode`` (ToggleButtons),
     ``position``, ``stride``, ``padding`` (IntSliders), ``image`` (the picture: an
@@ -376,7 +461,8 @@ def build_widget(n_in=N_IN, k=K, mode="forward", position=0, stride=CONTROLS["st
             m, s, p = toggle.value, s_slider.value, p_slider.value
             n = positions(m, n_in, k, s, p)
             pos_slider.max = n - 1  # ipywidgets clamps the value to the new range
-            pos_slider.description = "output i" if m == "forward" else "input j"
+            pos_slider.description = {"forward": "output i", "backward": "input j",
+                                      "kernel": "weight m"}[m]
             j = pos_slider.value
             png[0] = render_png(m, j, n_in, k, s, p, dpi=dpi, fig=fig)
             image.value = picture_html(png[0], m, j, n_in, k, s, p)
@@ -401,9 +487,10 @@ def build_widget(n_in=N_IN, k=K, mode="forward", position=0, stride=CONTROLS["st
 # ------------------------------------------------------------------------ fallback
 
 def fallback_frames(n_in=N_IN, k=K, stride=1, padding=0):
-    """The frames of the fallback player: every forward position, then every backward one."""
+    """The frames of the fallback player: every forward position, then every backward
+    one, then every weight of the kernel-gradient view."""
     return ([("forward", i) for i in range(positions("forward", n_in, k, stride, padding))]
-            + [("backward", j) for j in range(n_in)])
+            + [("backward", j) for j in range(n_in)] + [("kernel", m) for m in range(k)])
 
 
 def build_fallback(n_in=N_IN, k=K, stride=1, padding=0, dpi=90, fps=1,

@@ -12,8 +12,9 @@ the logits is ``(p - y) / T``.  Three functions, one job each:
     form, so it stays finite at any logit the sliders reach (``z / T`` up to +-2000).
     This is what the tests check over the whole range of every control.
 ``build_widget(...)``
-    The live version: a slider per logit, a temperature slider and a true-class
-    dropdown, and an HTML panel (bars and numbers) recomputed whenever one moves.
+    The live version: a slider per logit, a "shift all" slider that adds one constant
+    to every logit, a temperature slider and a true-class dropdown, and an HTML panel
+    (bars and numbers) recomputed whenever one moves.
 ``build_fallback(...)``
     The kernel-free fallback for the static HTML book: the same quantities drawn for a
     sweep of one logit (or of the temperature), rendered once into a scrubbable player.
@@ -37,6 +38,9 @@ LOGIT_NAMES = tuple(CONTROLS)
 # The temperature slider is logarithmic: T = 10**e with e in [min, max] in steps of step.
 TEMPERATURE_LOG10 = (-2.0, 1.0, 0.05)   # T from 0.01 to 10
 DEFAULT_TEMPERATURE = 1.0
+# The "shift all" slider adds one constant c to every logit: (min, max, step, default).
+# p, the loss and the gradient ignore it; the unshifted formula and log(softmax) do not.
+SHIFT = (-10.0, 10.0, 0.5, 0.0)
 DEFAULT_CLASS = 0
 ENGINES = ("(p - y)/T", "mini_autograd", "autograd")
 # exp(x) overflows float64 for x above log(largest float) = 709.78...
@@ -79,6 +83,26 @@ def _naive_is_finite(z, c, temperature):
     return bool(_np.isfinite(loss))
 
 
+def _log_of_softmax(z, c, temperature):
+    """-log(softmax(z / T))[c] with the max-shifted softmax, and whether its gradient
+    (by mini_autograd) is finite: the chapter's lesson, a stable softmax followed by
+    ``log`` still breaks once p_c is below the smallest doubles."""
+    import warnings
+
+    import mini_autograd
+    import mini_autograd.numpy as mnp
+    from mini_autograd import nn
+
+    def loss(zz):
+        return -mnp.log(nn.softmax(zz / temperature)[c])
+
+    with warnings.catch_warnings(), _np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)
+        value = float(loss(z))
+        gradient = _np.asarray(mini_autograd.grad(loss)(z), dtype=float)
+    return value, bool(_np.all(_np.isfinite(gradient)))
+
+
 def softmax_report(logits, true_class=DEFAULT_CLASS, temperature=DEFAULT_TEMPERATURE):
     """Probabilities, loss and gradient (three ways) for one setting of the controls.
 
@@ -98,6 +122,10 @@ def softmax_report(logits, true_class=DEFAULT_CLASS, temperature=DEFAULT_TEMPERA
     ``naive_finite``
         Whether the unshifted formula ``log(exp(s_c) / sum(exp(s)))`` would have given
         a finite loss here (it overflows once some ``z / T`` exceeds ``EXP_OVERFLOW``).
+    ``log_of_softmax``, ``log_of_softmax_grad_finite``
+        ``-log(softmax(z / T))[c]`` with the stable (max-shifted) softmax, which is
+        ``inf`` once ``p_c`` underflows, and whether its gradient is finite (it is
+        ``nan`` once ``-1/p_c`` overflows, while the value still looks right).
     """
     import autograd
     import autograd.numpy as anp
@@ -132,6 +160,8 @@ def softmax_report(logits, true_class=DEFAULT_CLASS, temperature=DEFAULT_TEMPERA
         "grad": grads,
         "max_discrepancy": float(_np.max(table.max(axis=0) - table.min(axis=0))),
         "naive_finite": _naive_is_finite(z, c, temperature),
+        **dict(zip(("log_of_softmax", "log_of_softmax_grad_finite"),
+                   _log_of_softmax(z, c, temperature))),
     }
 
 
@@ -191,14 +221,19 @@ def report_html(report):
     top = float(_np.max(report["scaled"]))
     naive = ("finite here" if report["naive_finite"] else
              "gives inf/nan here (exp overflows or every exp underflows)")
+    log_of = (f"{report['log_of_softmax']:.4f}" if _np.isfinite(report["log_of_softmax"])
+              else "inf")
+    log_grad = ("finite" if report["log_of_softmax_grad_finite"]
+                else "NaN (−1/p overflowed)")
     return (f'<div style="{_STYLE}">'
             f"<b>T = {temperature:.3g}, true class {c}: loss L = −log p{c} = "
             f"{report['loss']:.4f}</b>{probs}"
             f"<b>Gradient of L with respect to the logits</b> ({verdict}, largest "
             f"difference {report['max_discrepancy']:.1e}){grads}"
             f"<small>largest z/T = {top:+.1f}; the unshifted exp(z/T)/sum formula is "
-            f"{naive}. The log-sum-exp form used above is finite for every setting."
-            f"</small></div>")
+            f"{naive}. log(softmax(z/T)), the log of the stable softmax, gives "
+            f"L = {log_of} with gradient {log_grad}. The log-sum-exp form used above is "
+            f"finite for every setting.</small></div>")
 
 
 # ------------------------------------------------------------------------ live widget
@@ -207,8 +242,9 @@ def build_widget(logits=None, true_class=DEFAULT_CLASS, temperature=DEFAULT_TEMP
     """Logit sliders, a temperature slider, a true-class dropdown and a live report.
 
     The returned HBox has extra attributes for programmatic use: ``sliders`` (name ->
-    slider, the logits ``z0..z3`` and ``"T"``), ``true_class`` (the Dropdown) and
-    ``panel`` (the HTML widget showing the report).
+    slider, the logits ``z0..z3`` and ``"T"``), ``shift`` (the "shift all" slider: the
+    report uses ``z + shift``), ``true_class`` (the Dropdown) and ``panel`` (the HTML
+    widget showing the report).
     """
     import ipywidgets as widgets
 
@@ -229,23 +265,29 @@ def build_widget(logits=None, true_class=DEFAULT_CLASS, temperature=DEFAULT_TEMP
         value=float(temperature), base=10, min=e_lo, max=e_hi, step=e_step,
         description="T", continuous_update=True, readout_format=".3g",
         layout=widgets.Layout(width="320px"))
+    s_lo, s_hi, s_step, s_default = SHIFT
+    shift = widgets.FloatSlider(value=s_default, min=s_lo, max=s_hi, step=s_step,
+                                description="shift all", continuous_update=True,
+                                readout_format="+.1f", layout=widgets.Layout(width="320px"))
     dropdown = widgets.Dropdown(options=[(f"class {i}", i) for i in range(N_CLASSES)],
                                 value=int(true_class), description="true class",
                                 layout=widgets.Layout(width="220px"))
     panel = widgets.HTML()
 
     def update(_change=None):
-        z = [sliders[n].value for n in LOGIT_NAMES]
+        z = [sliders[n].value + shift.value for n in LOGIT_NAMES]
         panel.value = report_html(softmax_report(z, dropdown.value, sliders["T"].value))
 
-    for w in (*sliders.values(), dropdown):
+    for w in (*sliders.values(), shift, dropdown):
         w.observe(update, names="value")
     update()
-    controls = widgets.VBox([*sliders.values(), dropdown],
+    controls = widgets.VBox([*(sliders[n] for n in LOGIT_NAMES), shift, sliders["T"],
+                             dropdown],
                             layout=widgets.Layout(width="340px", min_width="340px"))
     # side by side when there is room (a notebook), panel below the sliders otherwise
     box = widgets.HBox([controls, panel], layout=widgets.Layout(flex_flow="row wrap"))
     box.sliders = sliders
+    box.shift = shift
     box.true_class = dropdown
     box.panel = panel
     return box
