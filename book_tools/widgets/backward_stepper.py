@@ -320,16 +320,19 @@ def draw(ax, report, step):
                   "ec": "#dc2626" if late else "#374151", "lw": 2.0 if late else 1.0})
     for name, parents in zip(report["names"], report["parents"]):
         for p in dict.fromkeys(parents):     # arrows clipped at the boxes' edges
-            skips = report["level"][name] - report["level"][p] > 1     # arc over columns
+            # an edge over a column arcs around it, above or below by the parent's
+            # column, so that two such edges side by side do not overlap
+            skips = report["level"][name] - report["level"][p] > 1
+            rad = (0.3 if report["level"][p] % 2 else -0.3) if skips else 0.0
             ax.add_patch(FancyArrowPatch(pos[p], pos[name], arrowstyle="-|>",
-                                         connectionstyle=f"arc3,rad={-0.25 if skips else 0}",
+                                         connectionstyle=f"arc3,rad={rad}",
                                          mutation_scale=10, color="#6b7280", lw=1.0,
                                          patchA=boxes[p].get_bbox_patch(),
                                          patchB=boxes[name].get_bbox_patch()))
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
-    ax.set_ylim(min(ys) - 0.8, max(ys) + 0.8)
+    ax.set_ylim(min(ys) - 0.6, max(ys) + 0.6)
     final = step == len(report["visits"])
     verdict = ""
     if final:
@@ -416,7 +419,7 @@ def build_widget(graph="shared", order="depth-first", accumulate=True, step=None
 
 # ------------------------------------------------------------------------ fallback
 
-def build_fallback(graph="shared", wrong_order="depth-first", dpi=60, fps=1,
+def build_fallback(graph="shared", wrong_order="depth-first", dpi=72, fps=1,
                    name="backward_stepper"):
     """The topological order beside ``wrong_order`` on ``graph``, one frame per step.
 
@@ -441,7 +444,7 @@ def build_fallback(graph="shared", wrong_order="depth-first", dpi=60, fps=1,
     wrong = stepper_report(graph, wrong_order)
     with mpl.rc_context({"savefig.dpi": dpi, "animation.frame_format": "png",
                          "font.size": 9}):
-        fig, axes = plt.subplots(1, 2, figsize=(9.6, 2.8), facecolor="white")
+        fig, axes = plt.subplots(1, 2, figsize=(9.6, 2.4), facecolor="white")
 
         def update(step):
             draw(axes[0], right, step)
