@@ -265,6 +265,8 @@ def n_steps(graph):
 
 # ------------------------------------------------------------------------ drawing
 
+_HALF_BOX = 31      # half a box's width in points: 11 monospace characters at 8 pt, padded
+
 def _positions(report):
     """Columns by level (inputs left, output right), rows spread evenly in a column."""
     columns = {}
@@ -308,27 +310,27 @@ def draw(ax, report, step):
     row = report["grads"][step]
     done = set(report["visits"][:step])
     current = report["visits"][step - 1] if step else None
-    boxes = {}
     for name, op, value in zip(report["names"], report["ops"], report["data"]):
         late = (name in done and report["parents"][report["names"].index(name)]
                 and abs(row[name] - report["passed_on"][name]) > 1e-12)
         face = ("#fdba74" if name == current else "#e5e7eb" if name in done else "white")
-        boxes[name] = ax.text(
+        ax.text(
             *pos[name], f"{name} ({op})\nval {value:.3f}\ngrad {row[name]:+.3f}",
             ha="center", va="center", fontsize=8, family="monospace",
             bbox={"boxstyle": "round,pad=0.3", "fc": face,
                   "ec": "#dc2626" if late else "#374151", "lw": 2.0 if late else 1.0})
     for name, parents in zip(report["names"], report["parents"]):
-        for p in dict.fromkeys(parents):     # arrows clipped at the boxes' edges
-            # an edge over a column arcs around it, above or below by the parent's
-            # column, so that two such edges side by side do not overlap
+        for p in dict.fromkeys(parents):
+            # centre to centre, shortened by half a box (in points, as the boxes are
+            # sized by their text): clipping at the boxes' outlines would double the
+            # fallback's drawing time.  An edge over a column arcs around it, above or
+            # below by the parent's column, so that two such edges do not overlap.
             skips = report["level"][name] - report["level"][p] > 1
-            rad = (0.3 if report["level"][p] % 2 else -0.3) if skips else 0.0
+            rad = (0.45 if report["level"][p] % 2 else -0.45) if skips else 0.0
             ax.add_patch(FancyArrowPatch(pos[p], pos[name], arrowstyle="-|>",
+                                         shrinkA=_HALF_BOX, shrinkB=_HALF_BOX,
                                          connectionstyle=f"arc3,rad={rad}",
-                                         mutation_scale=10, color="#6b7280", lw=1.0,
-                                         patchA=boxes[p].get_bbox_patch(),
-                                         patchB=boxes[name].get_bbox_patch()))
+                                         mutation_scale=10, color="#6b7280", lw=1.0))
     xs = [p[0] for p in pos.values()]
     ys = [p[1] for p in pos.values()]
     ax.set_xlim(min(xs) - 0.6, max(xs) + 0.6)
@@ -444,7 +446,7 @@ def build_fallback(graph="shared", wrong_order="depth-first", dpi=72, fps=1,
     wrong = stepper_report(graph, wrong_order)
     with mpl.rc_context({"savefig.dpi": dpi, "animation.frame_format": "png",
                          "font.size": 9}):
-        fig, axes = plt.subplots(1, 2, figsize=(9.6, 2.4), facecolor="white")
+        fig, axes = plt.subplots(1, 2, figsize=(9.6, 1.9), facecolor="white")
 
         def update(step):
             draw(axes[0], right, step)
