@@ -9,7 +9,8 @@ only draw it.
 One module per widget: ``chain_rule`` (chapter 1), ``convolution`` (chapter 4),
 ``softmax`` (chapter 5), ``depth`` (chapter 6), ``backward_stepper`` (chapter 7),
 ``attack`` (chapter 8), ``spectral_radius`` (chapter 10) and ``adjoint`` (chapter 13).
-They import matplotlib, IPython and ipywidgets only inside the functions that draw, so the computations run (and are tested) without them.
+They import matplotlib, IPython and ipywidgets only inside the functions that draw, so
+the computations run (and are tested) without them.
 """
 
 from .animation import scrubbable_animation
