@@ -39,6 +39,8 @@ def _assert_sound(r):
         np.testing.assert_array_equal(r["lambda_k"][e], lam[k])
     assert r["revealed"] == list(range(N, k - 1, -1))
     assert np.all(np.isfinite(r["line_cost"])) and r["line_minima"] >= 0
+    assert r["line_cost"].shape == r["line_a"].shape
+    np.testing.assert_allclose(np.linalg.norm(r["line_direction"]), 1.0, rtol=1e-15)
     scale = np.max(np.abs(r["lams"]["autograd"]))
     np.testing.assert_allclose(r["lams"]["mini_autograd"], r["lams"]["autograd"],
                                rtol=TIGHT, atol=TIGHT * scale)

@@ -226,7 +226,7 @@ def _engine_window(N, obs_every, observed):
     direction /= _np.linalg.norm(direction)
     a = _np.linspace(-LINE_SPAN, LINE_SPAN, LINE_POINTS)
     line_cost = _line_cost(exp, exp["x_true"][:, None] + direction[:, None] * a)
-    for v in (*lams.values(), line_cost):
+    for v in (*lams.values(), line_cost, direction):
         v.setflags(write=False)
     return {"exp": exp, "lams": lams, "line_a": a, "line_direction": direction,
             "line_cost": line_cost, "line_minima": count_local_minima(line_cost)}
@@ -273,8 +273,9 @@ def adjoint_report(k=None, N=DEFAULTS["N"], obs_every=DEFAULTS["obs_every"],
     ``max_discrepancy``, ``scale``
         The largest difference between any two engines' lambda_k at the cursor, and the
         largest |lambda_j| of autograd over the window (what tolerances are relative to).
-    ``line_a``, ``line_cost``, ``line_minima``
-        J along x_true + a e for a unit vector e, and its number of local minima.
+    ``line_a``, ``line_direction``, ``line_cost``, ``line_minima``
+        J along x_true + a e for the unit vector e (seeded), and its number of local
+        minima.
     """
     N, obs_every, observed, bug = _checked(N, obs_every, observed, bug)
     if k is None:
@@ -296,7 +297,8 @@ def adjoint_report(k=None, N=DEFAULTS["N"], obs_every=DEFAULTS["obs_every"],
         "revealed": list(range(N, k - 1, -1)), "departs_at": w["departs_at"],
         "scale": w["scale"],
         "max_discrepancy": float(_np.max(table.max(axis=0) - table.min(axis=0))),
-        "line_a": w["line_a"], "line_cost": w["line_cost"],
+        "line_a": w["line_a"], "line_direction": w["line_direction"],
+        "line_cost": w["line_cost"],
         "line_minima": w["line_minima"],
     }
 
