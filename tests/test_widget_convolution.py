@@ -1,12 +1,16 @@
 """The convolution-flip widget of chapter 4 (book_tools/widgets/convolution.py).
 
-The contribution lists are checked against the real Jacobian of ``nn.conv1d`` (computed
-by ``mini_autograd.jacobian``) for every position, stride and padding the widget
-offers and for a wider grid of sizes; the two layouts must agree with the lists; the
-widget must react to every control; the fallback must be a deterministic player.
+The contribution lists of all three modes are checked against the real Jacobians of
+``nn.conv1d`` with respect to the input and to the kernel, computed by HIPS
+``autograd.jacobian`` (the same layer built on autograd's NumPy) and by
+``mini_autograd.jacobian``, for every position, stride and padding the widget offers
+and for a wider grid of sizes; so are the forward windows that backward mode brackets;
+the layouts must agree with the lists; the widget must react to every control; the
+fallback must be a deterministic player.
 """
 
 import base64
+import functools
 import itertools
 
 import numpy as np
@@ -15,16 +19,26 @@ import pytest
 from book_tools.widgets import convolution as cv
 from mini_autograd import jacobian, nn
 
+autograd = pytest.importorskip("autograd")
+import autograd.numpy as anp
+import autograd.scipy.special as asp
+
+ag_nn = nn.layers_for(anp, asp.logsumexp)  # the same layer, on autograd's NumPy
+
 # ipywidgets is needed only by the tests that build the widget (they skip without it);
 # the computations behind it are tested either way.
 
 
 def _conv_jacobian(n_in, k, stride, padding):
-    """Jacobian of y = conv1d(x, w) with respect to x, with distinct nonzero weights."""
+    """Jacobian of y = conv1d(x, w) with respect to x, with distinct nonzero weights:
+    autograd's, asserted equal to mini_autograd's."""
     w = 1.0 + np.arange(k) * 0.75        # 1.0, 1.75, 2.5, ...: no weight is 0 or repeated
     x = np.linspace(-1.0, 1.0, n_in)
-    J = jacobian(lambda x: nn.conv1d(x, w, stride=stride, padding=padding))(x)
-    return np.asarray(J), w
+    conv = functools.partial(ag_nn.conv1d, w=w, stride=stride, padding=padding)
+    J = np.asarray(autograd.jacobian(conv)(x))
+    mini = functools.partial(nn.conv1d, w=w, stride=stride, padding=padding)
+    np.testing.assert_array_equal(np.asarray(jacobian(mini)(x)), J)
+    return J, w
 
 
 def _check_against_jacobian(n_in, k, stride, padding):
@@ -51,7 +65,10 @@ def _check_against_jacobian(n_in, k, stride, padding):
         assert outs == sorted(outs) and ms == sorted(ms, reverse=True)  # the flip
     # kernel: dy_i/dw_m = x_t for each listed pair (i, t), 0 where w_m sits on padding
     x = np.linspace(0.5, 2.0, n_in)      # distinct nonzero inputs
-    Jw = np.asarray(jacobian(lambda w: nn.conv1d(x, w, stride=stride, padding=padding))(w))
+    Jw = np.asarray(autograd.jacobian(
+        functools.partial(ag_nn.conv1d, x, stride=stride, padding=padding))(w))
+    Jw_mini = jacobian(functools.partial(nn.conv1d, x, stride=stride, padding=padding))(w)
+    np.testing.assert_array_equal(np.asarray(Jw_mini), Jw)
     for m in range(k):
         expected = np.zeros(n_out)
         for i, t in cv.kernel_contributions(n_in, k, m, stride, padding):
@@ -75,6 +92,57 @@ def test_other_sizes_against_the_jacobian(n_in, k, stride, padding):
             cv.output_length(n_in, k, stride, padding)
         return
     _check_against_jacobian(n_in, k, stride, padding)
+
+
+def test_kernel_gradient_is_the_input_correlated_with_the_error():
+    """The kernel mode's sums, for a random x and error, are chapter 4's sliding window
+    (the padded input cross-correlated with the error dilated by the stride) and
+    autograd's gradient."""
+    rng = np.random.default_rng(0)
+    for stride, padding in itertools.product(range(1, 4), range(3)):
+        x, w = rng.standard_normal(cv.N_IN), rng.standard_normal(cv.K)
+        n_out = cv.output_length(cv.N_IN, cv.K, stride, padding)
+        ybar = rng.standard_normal(n_out)
+        dilated = np.zeros((n_out - 1) * stride + 1)
+        dilated[::stride] = ybar
+        window = np.correlate(np.pad(x, padding), dilated, mode="valid")[:cv.K]
+        from_lists = [sum(ybar[i] * x[t] for i, t in
+                          cv.kernel_contributions(cv.N_IN, cv.K, m, stride, padding))
+                      for m in range(cv.K)]
+
+        def loss(w, x=x, ybar=ybar, stride=stride, padding=padding):
+            return anp.sum(ag_nn.conv1d(x, w, stride=stride, padding=padding) * ybar)
+
+        np.testing.assert_allclose(from_lists, window, rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(from_lists, autograd.grad(loss)(w), rtol=1e-12,
+                                   atol=1e-12)
+
+
+@pytest.mark.parametrize("stride, padding", list(itertools.product(range(1, 4), range(3))))
+def test_backward_brackets_are_the_forward_windows_over_x_j(stride, padding):
+    """Backward mode brackets, under the gradient row, the forward windows that covered
+    x_j: one per row of autograd's Jacobian that uses x_j, spanning that window's k
+    padded positions."""
+    matplotlib = pytest.importorskip("matplotlib")
+    from matplotlib.figure import Figure
+
+    matplotlib.use("Agg")
+    ax = Figure().add_subplot()
+    J, _ = _conv_jacobian(cv.N_IN, cv.K, stride, padding)
+    half = (cv.K - 1) / 2  # a result cell sits at its padded position + (k - 1)/2
+    for j in range(cv.N_IN):
+        cv.draw(ax, "backward", j, cv.N_IN, cv.K, stride, padding)
+        outputs = list(np.flatnonzero(J[:, j]))
+        labels = [t.get_text() for t in ax.texts if t.get_text().startswith("y")]
+        assert labels == [f"y{cv._sub(i)}" for i in outputs], (j, labels)
+        brackets = [line.get_xdata() for line in ax.lines if len(line.get_xdata()) == 4]
+        spans = [(round(xs[0] + 0.42 - half), round(xs[2] - 0.42 - half)) for xs in brackets]
+        windows = [cv.forward_layout(cv.N_IN, cv.K, i, stride, padding)["start"]
+                   for i in outputs]
+        assert spans == [(s, s + cv.K - 1) for s in windows], (j, spans)
+        # x_j lies inside each window it is listed under
+        for i, s in zip(outputs, windows):
+            assert s <= j + padding <= s + cv.K - 1
 
 
 def test_include_padding_lists_the_whole_window():

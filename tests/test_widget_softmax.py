@@ -218,3 +218,85 @@ def test_fallback_is_a_deterministic_player(sweep):
 def test_fallback_rejects_unknown_sweep():
     with pytest.raises(ValueError, match="sweep must be one of"):
         sw.build_fallback(sweep="w")
+
+
+# ------------------------------------------------------------------ over whole ranges
+
+def _shifts():
+    """Every value of the "shift all" slider (test_sliders_match_the_control_table
+    checks that the slider is built from sw.SHIFT)."""
+    lo, hi, step, _ = sw.SHIFT
+    shifts = np.linspace(lo, hi, round((hi - lo) / step) + 1)
+    assert shifts[0] == lo and shifts[-1] == hi and 0.0 in shifts
+    return shifts
+
+
+@pytest.mark.parametrize("temperature", [0.01, 1.0, 10.0])
+def test_shift_all_changes_nothing_over_its_whole_range(temperature):
+    """p, the loss and every engine's gradient are invariant to the shift, up to the
+    rounding of z/T (a few ulps of max|z/T|, divided by T for the gradient)."""
+    z = np.array(_defaults())
+    for c in range(sw.N_CLASSES):
+        base = sw.softmax_report(z, c, temperature)
+        for shift in _shifts():
+            r = sw.softmax_report(z + shift, c, temperature)
+            _assert_sound(r)
+            tol = 64 * np.finfo(float).eps * (1.0 + float(np.max(np.abs(r["scaled"]))))
+            np.testing.assert_allclose(r["p"], base["p"], rtol=tol)
+            assert abs(r["loss"] - base["loss"]) <= tol, shift
+            for engine in sw.ENGINES:
+                np.testing.assert_allclose(r["grad"][engine], base["grad"][engine],
+                                           rtol=0, atol=tol / temperature, err_msg=engine)
+            # log(softmax) too: it is shift-invariant wherever it is finite
+            if np.isfinite(base["log_of_softmax"]):
+                assert abs(r["log_of_softmax"] - base["log_of_softmax"]) <= tol + 1e-9 * abs(
+                    base["loss"]), shift
+
+
+def test_log_of_softmax_over_the_chapters_three_stages():
+    """z = a (1, 0, 0, -1), true class 3, T = 1: p_3 ~ e^(-2a), chapter 5's table.
+
+    Checked against criteria independent of the code: the value is right while p_3 is a
+    normal double and inf once it is 0, in between its error is the rounding of p_3 to
+    the subnormal grid; the gradient is finite exactly when -1/p_3 does not overflow,
+    and autograd agrees with mini_autograd on that.
+    """
+    import warnings
+
+    import autograd
+    import autograd.numpy as anp
+    import autograd.scipy.special as asp
+
+    from mini_autograd import nn
+
+    softmax_ag = nn.layers_for(anp, asp.logsumexp).softmax
+    tiny, huge = np.finfo(float).tiny, np.finfo(float).max
+    smallest = np.nextafter(0.0, 1.0)  # 2^-1074, the spacing of the subnormals
+    stages = set()
+    for a in np.arange(340.0, 390.0, 0.25):
+        z = a * np.array([1.0, 0.0, 0.0, -1.0])
+        r = sw.softmax_report(z, 3, 1.0)
+        e = np.exp(z - z.max())
+        p3 = e[3] / e.sum()
+        value, finite = r["log_of_softmax"], r["log_of_softmax_grad_finite"]
+        if p3 >= tiny:
+            assert abs(value - r["loss"]) <= 1e-12 * r["loss"], a
+        elif p3 == 0.0:
+            assert math.isinf(value), a
+        else:  # exp rounds p_3 to the grid once, the division once more
+            assert abs(value - r["loss"]) <= (smallest / p3) * (1 + 1e-3) + 1e-13 * r["loss"]
+        if p3 > 2 / huge:
+            assert finite, a
+        elif p3 < 0.5 / huge:
+            assert not finite, a
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore", RuntimeWarning)
+            g_ag = autograd.grad(lambda zz: -anp.log(softmax_ag(zz)[3]))(z)
+        assert bool(np.all(np.isfinite(g_ag))) == finite, a
+        off = np.isfinite(value) and abs(value - r["loss"]) > 1e-9 * r["loss"]
+        stages.add(("inf" if np.isinf(value) else "off" if off else "right", finite))
+        assert math.isclose(r["loss"], 2 * a, rel_tol=1e-15)
+    # every stage reached: right with its gradient, right without, off, inf
+    assert stages == {("right", True), ("right", False), ("off", False), ("inf", False)}
+    r372 = sw.softmax_report(372.0 * np.array([1.0, 0.0, 0.0, -1.0]), 3)
+    assert math.isclose(r372["log_of_softmax"], 1073 * math.log(2))  # p_3 -> 2^-1073
