@@ -33,7 +33,6 @@ import base64
 import functools
 import html as _html
 import io
-import re
 
 import numpy as _np
 
@@ -443,26 +442,12 @@ def _png(fig, colors=64):
     """The figure as PNG bytes, with a palette of ``colors`` colours (see below)."""
     import matplotlib.pyplot as plt
 
+    from .animation import palette_png
+
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=fig.dpi)
     plt.close(fig)
-    return _small_png(buffer.getvalue(), colors)
-
-
-def _small_png(png, colors):
-    """Re-encode a PNG with a palette of ``colors`` colours.
-
-    A frame of four line plots has a few hundred distinct colours, nearly all from
-    antialiasing; a 64-colour palette looks the same and makes the PNG about a quarter
-    of the size, which keeps the stored notebook small.  Deterministic.
-    """
-    from PIL import Image
-
-    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(
-        colors=colors, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
-    out = io.BytesIO()
-    image.save(out, format="png", optimize=True)
-    return out.getvalue()
+    return palette_png(buffer.getvalue(), colors)
 
 
 def picture_alt_text(report):
@@ -584,25 +569,8 @@ def build_fallback(n_frames=7, N=DEFAULTS["N"], obs_every=DEFAULTS["obs_every"],
                 raise AssertionError(f"build_fallback: λ_{k} differs between the hand "
                                      f"adjoint and the engines by {r['max_discrepancy']}.")
     import matplotlib as mpl
-    from IPython.display import HTML
 
     with mpl.rc_context({"savefig.dpi": dpi, "animation.frame_format": "png"}):
         fig, update = _figure(report, dpi=dpi)
-        # the player draws each frame twice, for a screen and for the file; there is no
-        # screen here, so the first draw is skipped (it halves the time)
-        fig.canvas.draw_idle = lambda *args, **kwargs: None
-        player = scrubbable_animation(fig, update, ks, fps=fps, name=name)
-    return HTML(_with_small_frames(player.data, colors))
+        return scrubbable_animation(fig, update, ks, fps=fps, name=name, colours=colors)
 
-
-_FRAME = re.compile(r'(frames\[\d+\] = "data:image/png;base64,)([^"]*)(")')
-
-
-def _with_small_frames(html, colors):
-    """Every frame of a player re-encoded by ``_small_png``."""
-    def shrink(match):
-        png = base64.b64decode(match.group(2).replace("\\\n", ""))
-        small = base64.b64encode(_small_png(png, colors)).decode("ascii")
-        return match.group(1) + small + match.group(3)
-
-    return _FRAME.sub(shrink, html)

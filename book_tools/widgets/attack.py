@@ -249,4 +249,5 @@ def build_fallback(probability, loss_gradient, X, y, side, curves, index=0, atta
 
         update(0)
         fig.subplots_adjust(left=0.02, right=0.99, bottom=0.2, top=0.86)
-        return scrubbable_animation(fig, update, range(len(reports)), fps=fps, name=name)
+        return scrubbable_animation(fig, update, range(len(reports)), fps=fps, name=name,
+                                    colours=128)

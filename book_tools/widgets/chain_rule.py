@@ -522,7 +522,6 @@ def chain_rule_animation(sweep="x", n_frames=15, span=None, b=FIXED["b"], c=FIXE
     returns ``IPython.display.HTML``.
     """
     import matplotlib as mpl
-    from IPython.display import HTML
 
     from . import scrubbable_animation
 
@@ -532,29 +531,7 @@ def chain_rule_animation(sweep="x", n_frames=15, span=None, b=FIXED["b"], c=FIXE
     with mpl.rc_context({"savefig.dpi": dpi, "animation.frame_format": "png",
                          "font.size": 9.5}):
         fig, update = sweep_figure(data, dpi=dpi)
-        player = scrubbable_animation(fig, update, range(n_frames), fps=fps, name=name)
-    return HTML(_fewer_colours(player.data))
+        # 32 colours: the frames are lines, text and flat fills (see palette_png)
+        return scrubbable_animation(fig, update, range(n_frames), fps=fps, name=name,
+                                    colours=32)
 
-
-def _fewer_colours(html, colours=32):
-    """Re-encode the player's PNG frames with a palette of ``colours`` colours.
-
-    The frames are flat colours, lines and text, so a small palette looks the same and
-    stores about a quarter of the bytes (the book keeps the stored notebook light).
-    Deterministic, like the player itself.
-    """
-    import base64
-    import io
-    import re
-
-    from PIL import Image
-
-    def smaller(match):
-        png = base64.b64decode(re.sub(r"[^A-Za-z0-9+/=]", "", match.group(1)))
-        image = Image.open(io.BytesIO(png)).convert("RGB")
-        out = io.BytesIO()
-        image.quantize(colours, method=Image.Quantize.MEDIANCUT).save(out, "png",
-                                                                     optimize=True)
-        return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
-
-    return re.sub(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)", smaller, html)

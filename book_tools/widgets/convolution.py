@@ -511,4 +511,5 @@ def build_fallback(n_in=N_IN, k=K, stride=1, padding=0, dpi=90, fps=1,
             return []
 
         update(0)
-        return scrubbable_animation(fig, update, range(len(frames)), fps=fps, name=name)
+        return scrubbable_animation(fig, update, range(len(frames)), fps=fps, name=name,
+                                    colours=64)

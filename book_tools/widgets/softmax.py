@@ -399,4 +399,5 @@ def build_fallback(sweep="z0", n_frames=16, span=None, logits=None,
 
         update(0)
         fig.subplots_adjust(left=0.06, right=0.99, bottom=0.25, top=0.9)
-        return scrubbable_animation(fig, update, range(n_frames), fps=fps, name=name)
+        return scrubbable_animation(fig, update, range(n_frames), fps=fps, name=name,
+                                    colours=64)
