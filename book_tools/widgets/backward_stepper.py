@@ -458,4 +458,4 @@ def build_fallback(graph="shared", wrong_order="depth-first", dpi=72, fps=1,
         # steps 1 to the last: step 0, the seed alone, is the same in both panels and
         # one frame fewer keeps the chapter's run time down
         return scrubbable_animation(fig, update, range(1, len(right["visits"]) + 1),
-                                    fps=fps, name=name)
+                                    fps=fps, name=name, colours=64)
