@@ -8,8 +8,8 @@ and its largest singular value ``||W||_2`` (the worst single step).  They coinci
 normal matrix and part company for a non-normal one.
 
 The hard point is making the two controls independent.  ``recurrent_matrix`` builds
-``W = Q (rho R + nu U) Q^T`` with ``R`` block-diagonal 2 x 2 rotations, ``U`` strictly
-block upper triangular and ``Q`` orthogonal.  ``rho R + nu U`` is block triangular, so its
+``W = Q (rho R + nu E) Q^T`` with ``R`` block-diagonal 2 x 2 rotations, ``E`` strictly
+block upper triangular and ``Q`` orthogonal.  ``rho R + nu E`` is block triangular, so its
 eigenvalues are those of its diagonal blocks, ``rho e^(+-i theta)``: the spectral radius is
 ``rho`` exactly, whatever the non-normality ``nu``.  At ``nu = 0``, ``W`` is ``rho`` times an
 orthogonal matrix and ``||W||_2 = rho``; as ``nu`` grows only ``||W||_2`` does.
@@ -57,12 +57,12 @@ def _checked(rho, nonnormality, activation):
 
 
 def recurrent_matrix(rho, nonnormality, n=N_UNITS, seed=0):
-    """``W = Q (rho R + nu U) Q^T``: spectral radius exactly ``rho`` for every ``nu``.
+    """``W = Q (rho R + nu E) Q^T``: spectral radius exactly ``rho`` for every ``nu``.
 
     ``R`` holds ``n/2`` rotations by random angles on its diagonal (an orthogonal matrix
-    whose eigenvalues all have modulus 1), ``U`` is Gaussian strictly above those 2 x 2
+    whose eigenvalues all have modulus 1), ``E`` is Gaussian strictly above those 2 x 2
     blocks (scaled by ``1/sqrt(n)``), ``Q`` is a random orthogonal matrix.  The same
-    ``seed`` gives the same ``R``, ``U`` and ``Q``, so a slider changes one thing only.
+    ``seed`` gives the same ``R``, ``E`` and ``Q``, so a slider changes one thing only.
     """
     if n % 2:
         raise ValueError(f"recurrent_matrix: n must be even (2 x 2 rotation blocks); got {n}.")
@@ -73,9 +73,9 @@ def recurrent_matrix(rho, nonnormality, n=N_UNITS, seed=0):
         R[2 * i:2 * i + 2, 2 * i:2 * i + 2] = [[_np.cos(a), -_np.sin(a)],
                                                [_np.sin(a), _np.cos(a)]]
     block = _np.arange(n) // 2
-    U = _np.where(block[None, :] > block[:, None], rng.standard_normal((n, n)), 0.0)
+    E = _np.where(block[None, :] > block[:, None], rng.standard_normal((n, n)), 0.0)
     Q, _ = _np.linalg.qr(rng.standard_normal((n, n)))
-    return Q @ (rho * R + nonnormality * U / _np.sqrt(n)) @ Q.T
+    return Q @ (rho * R + nonnormality * E / _np.sqrt(n)) @ Q.T
 
 
 def _problem(seed=1):
