@@ -29,14 +29,14 @@ only at observation steps), with the background term added at ``k = 0``, where
     the cursor from ``N`` to 0, rendered once into a scrubbable player.
 """
 
-import base64
 import functools
 import html as _html
-import io
 
 import numpy as _np
 
 from . import html_table
+from .animation import figure_png
+from .html import img_tag
 
 SIGMA, RHO, BETA = 10.0, 28.0, 8.0 / 3.0   # Lorenz's parameters
 DT = 0.01                                  # Euler step, as in chapter 13
@@ -440,14 +440,7 @@ def _figure(report, dpi=72):
 
 def _png(fig, colors=64):
     """The figure as PNG bytes, with a palette of ``colors`` colours (see below)."""
-    import matplotlib.pyplot as plt
-
-    from .animation import palette_png
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=fig.dpi)
-    plt.close(fig)
-    return palette_png(buffer.getvalue(), colors)
+    return figure_png(fig, fig.dpi, colours=colors)
 
 
 def picture_alt_text(report):
@@ -472,9 +465,7 @@ def picture_alt_text(report):
 
 def picture_html(png, report):
     """The PNG as an ``<img>`` with an alt text, for an ``HTML`` widget."""
-    alt = _html.escape(picture_alt_text(report))
-    data = base64.b64encode(png).decode("ascii")
-    return f'<img alt="{alt}" src="data:image/png;base64,{data}" style="max-width:100%">'
+    return img_tag(png, picture_alt_text(report))
 
 
 # ------------------------------------------------------------------------ live widget

@@ -37,6 +37,21 @@ def scrubbable_animation(fig, update, frames, fps=4, name="animation", colours=N
     return HTML(html if colours is None else _palette_frames(html, colours))
 
 
+def figure_png(fig, dpi=80, colours=None, **savefig_kwargs):
+    """A figure as PNG bytes (with a palette of ``colours`` colours if given); closes it.
+
+    No software tag is written, so the same figure gives the same bytes every time.
+    """
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None},
+                **savefig_kwargs)
+    plt.close(fig)
+    png = buffer.getvalue()
+    return png if colours is None else palette_png(png, colours)
+
+
 def palette_png(png, colours):
     """PNG bytes re-encoded with a palette of ``colours`` colours, without dithering.
 

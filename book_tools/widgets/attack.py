@@ -27,10 +27,11 @@ autograd).
     kernel-free, scrubbable fallback over ``eps``.
 """
 
-import base64 as _base64
-import io as _io
 
 import numpy as _np
+
+from .animation import figure_png
+from .html import img_tag
 
 ATTACKS = ("random signs", "FGSM", "PGD")
 EPS_CONTROL = (0.0, 0.4, 0.025, 0.15)       # min, max, step, default
@@ -174,17 +175,11 @@ def alt_text(report, class_names=("class 0", "class 1")):
 
 
 def picture_html(report, curves, side, class_names=("class 0", "class 1"), dpi=72):
-    import matplotlib.pyplot as plt
 
     fig, axes = _figure()
     draw(axes, report, curves, side, class_names)
-    buffer = _io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight",
-                metadata={"Software": None})
-    plt.close(fig)
-    data = _base64.b64encode(buffer.getvalue()).decode("ascii")
-    alt = alt_text(report, class_names).replace('"', "'")
-    return f'<img alt="{alt}" src="data:image/png;base64,{data}" style="max-width:100%">'
+    png = figure_png(fig, dpi, colours=128, bbox_inches="tight")
+    return img_tag(png, alt_text(report, class_names))
 
 
 # ------------------------------------------------------------------------ live widget

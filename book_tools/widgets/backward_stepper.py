@@ -33,10 +33,11 @@ bug, ``=`` instead of ``+=`` in ``_backward``.
     scrubbable player.
 """
 
-import base64 as _base64
 import html as _html
-import io as _io
 import math as _math
+
+from .animation import figure_png
+from .html import img_tag
 
 ORDERS = ("topological", "depth-first", "breadth-first")
 ENGINES = ("mini_autograd", "autograd")
@@ -360,17 +361,12 @@ def render_png(report, step, dpi=80):
     fig, ax = plt.subplots(figsize=(6.4, 2.8))
     draw(ax, report, step)
     fig.tight_layout()
-    buffer = _io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    plt.close(fig)
-    return buffer.getvalue()
+    return figure_png(fig, dpi, colours=64)
 
 
 def picture_html(report, step, dpi=80):
-    data = _base64.b64encode(render_png(report, step, dpi)).decode("ascii")
-    alt = _html.escape(alt_text(report, step))
-    return (f'<img alt="{alt}" src="data:image/png;base64,{data}" style="max-width:100%">'
-            f'<div style="font-family:monospace;font-size:12px">'
+    return (img_tag(render_png(report, step, dpi), alt_text(report, step))
+            + f'<div style="font-family:monospace;font-size:12px">'
             f'{_html.escape(step_summary(report, step))}</div>')
 
 

@@ -43,9 +43,9 @@ unpadded ``x``):
     every backward position, pre-rendered into a scrubbable player.
 """
 
-import base64 as _base64
-import html as _html
 import io as _io
+
+from .html import img_tag
 
 MODES = ("forward", "backward", "kernel")
 # name: (min, max, default).  The widget's sliders and the tests both read this table.
@@ -409,9 +409,7 @@ def picture_alt_text(mode, position, n_in=N_IN, k=K, stride=1, padding=0):
 
 def picture_html(png, mode, position, n_in=N_IN, k=K, stride=1, padding=0):
     """The PNG as an ``<img>`` with an alt text, for an ``HTML`` widget."""
-    alt = _html.escape(picture_alt_text(mode, position, n_in, k, stride, padding))
-    data = _base64.b64encode(png).decode("ascii")
-    return f'<img alt="{alt}" src="data:image/png;base64,{data}" style="max-width:100%">'
+    return img_tag(png, picture_alt_text(mode, position, n_in, k, stride, padding))
 
 
 # ------------------------------------------------------------------------ live widget

@@ -18,3 +18,16 @@ def html_table(header, rows, table_style, cell_style, head_style, escape=True):
             for c in row)
         body += f"<tr>{cells}</tr>"
     return f'<table style="{table_style}"><tr>{head}</tr>{body}</table>'
+
+
+def img_tag(png, alt):
+    """PNG bytes as an inline ``<img>`` with an alt text, for an ``HTML`` widget.
+
+    A widget's live picture is an ``<img>`` inside an ``HTML`` widget rather than an
+    ``ipywidgets.Image``, because only the former carries an alt text.
+    """
+    import base64
+
+    data = base64.b64encode(png).decode("ascii")
+    return (f'<img alt="{_html.escape(alt)}" src="data:image/png;base64,{data}" '
+            'style="max-width:100%">')

@@ -25,10 +25,11 @@ orthogonal matrix and ``||W||_2 = rho``; as ``nu`` grows only ``||W||_2`` does.
     scrubbable player.
 """
 
-import base64 as _base64
-import io as _io
 
 import numpy as _np
+
+from .animation import figure_png
+from .html import img_tag
 
 N_UNITS = 16
 STEPS = 60
@@ -226,16 +227,11 @@ def render_png(report, dpi=80):
     fig, ax = plt.subplots(figsize=(7.2, 3.2))
     draw(ax, report)
     fig.tight_layout()
-    buffer = _io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    plt.close(fig)
-    return buffer.getvalue()
+    return figure_png(fig, dpi, colours=64)
 
 
 def picture_html(report, dpi=80):
-    data = _base64.b64encode(render_png(report, dpi)).decode("ascii")
-    alt = alt_text(report).replace('"', "'")
-    return f'<img alt="{alt}" src="data:image/png;base64,{data}" style="max-width:100%">'
+    return img_tag(render_png(report, dpi), alt_text(report))
 
 
 # ------------------------------------------------------------------------ live widget
@@ -321,4 +317,5 @@ def build_fallback(sweep="nonnormality", values=None, rho=CONTROLS["rho"][3],
 
         update(0)
         fig.tight_layout()
-        return scrubbable_animation(fig, update, range(len(reports)), fps=fps, name=name)
+        return scrubbable_animation(fig, update, range(len(reports)), fps=fps, name=name,
+                                    colours=64)
