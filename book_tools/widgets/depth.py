@@ -32,9 +32,9 @@ the squared gain of a fixed vector is ``sigma_w^2`` times a chi-square variable 
 about ``2/n``.  So over ``D - l`` layers the log of the measured norm sits about
 ``(D - l)/(2n)`` below the line, give or take ``sqrt((D - l)/(2n))`` (0.39 and 0.63
 at ``D = 50``).  Where fewer units carry the adjoint (a ReLU layer passes it through
-half of them; tanh and sigmoid at ``sigma_w = 4`` through the few units near 0) the
-per-layer factor varies more and one network sits further below: for the fixed weights
-here, a factor 0.37 (sigmoid) and 0.26 (tanh) at ``sigma_w = 4``.  That is finite
+half of them; tanh and sigmoid at ``sigma_w = 4`` mostly through the units outside the
+flat tails) the per-layer factor varies more and one network sits further below: for
+the fixed weights here, a factor 0.37 (sigmoid) and 0.26 (tanh) at ``sigma_w = 4``.  That is finite
 width, not a failure of the line: at width 256 the typical offset is about four times
 smaller (the tests check that it shrinks).
 
