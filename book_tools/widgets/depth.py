@@ -350,7 +350,7 @@ def draw(ax, report, y_range=None):
     low, high = y_limits([report]) if y_range is None else y_range
     ax.set_ylim(low, high)
     # at most eight labelled decades and no minor ticks: few texts to lay out per frame
-    first, last = int(round(_np.log10(low))), int(round(_np.log10(high)))
+    first, last = round(float(_np.log10(low))), round(float(_np.log10(high)))
     step = max(1, -(-(last - first) // 8))
     decades = _np.arange(first - first % step, last + 1, step)
     decades = decades[(decades >= first) & (decades <= last)]
