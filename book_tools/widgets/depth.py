@@ -49,11 +49,12 @@ smaller (the tests check that it shrinks).
     scrubbable player.
 """
 
-import base64 as _base64
-import io as _io
 import numbers as _numbers
 
 import numpy as _np
+
+from .animation import figure_png
+from .html import img_tag
 
 WIDTH = 64
 BATCH = 8
@@ -387,16 +388,11 @@ def render_png(report, dpi=80):
     fig, ax = plt.subplots(figsize=(7.2, 3.4))
     draw(ax, report)
     fig.tight_layout()
-    buffer = _io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=dpi, metadata={"Software": None})
-    plt.close(fig)
-    return buffer.getvalue()
+    return figure_png(fig, dpi, colours=64)
 
 
 def picture_html(report, dpi=80):
-    data = _base64.b64encode(render_png(report, dpi)).decode("ascii")
-    alt = alt_text(report).replace('"', "'")
-    return f'<img alt="{alt}" src="data:image/png;base64,{data}" style="max-width:100%">'
+    return img_tag(render_png(report, dpi), alt_text(report))
 
 
 # ------------------------------------------------------------------------ live widget
@@ -492,4 +488,5 @@ def build_fallback(sweep="alpha", values=None, sigma_w=CONTROLS["sigma_w"][3],
 
         update(0)
         fig.tight_layout()
-        return scrubbable_animation(fig, update, range(len(reports)), fps=fps, name=name)
+        return scrubbable_animation(fig, update, range(len(reports)), fps=fps, name=name,
+                                    colours=64)
