@@ -90,6 +90,33 @@ def cited_keys(markdown: str) -> list[str]:
     return keys
 
 
+LIST_MARKER_RE = re.compile(r"^\s*([+*-]|\d+[.)])\s")
+
+
+def math_broken_by_list_markers(markdown: str) -> list[str]:
+    """Lines that start with ``+ ``, ``- ``, ``* `` or ``1. `` inside inline math.
+
+    Markdown reads such a line as a list item, which cuts the ``$...$`` in two and leaves
+    raw TeX on the page: wrap the line so that the operator ends the line before.
+    """
+    found, open_math, display = [], False, False
+    # code fences go, directive fences (admonitions, solutions) hold prose and stay
+    markdown = re.sub(r"^(```|~~~)(?!\{).*?^\1", "", markdown, flags=re.DOTALL | re.MULTILINE)
+    for line in markdown.split("\n"):
+        stripped = line.strip()
+        if stripped.startswith("$$"):
+            one_line = len(stripped) > 4 and stripped.endswith("$$")   # $$ x $$
+            display = display if one_line else not display           # $$, $$ (label)
+            continue
+        if display:
+            continue
+        if open_math and LIST_MARKER_RE.match(line):
+            found.append(line.strip()[:50])
+        if line.replace("\\$", "").replace("$$", "").count("$") % 2:
+            open_math = not open_math
+    return found
+
+
 def check_notebook(path: Path, *, toc: set[str] | None = None,
                    keys: set[str] | None = None, root: Path = ROOT) -> list[str]:
     """Return every problem found in the stored notebook at `path`."""
@@ -155,6 +182,13 @@ def check_notebook(path: Path, *, toc: set[str] | None = None,
             if path.resolve().is_relative_to(root.resolve()) else path.stem
         if rel not in toc:
             problems.append(f"{rel} is not listed in _toc.yml")
+
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            for line in math_broken_by_list_markers(cell.source):
+                problems.append(f"cell {i}: {line!r} starts a list item inside inline "
+                                "math ($...$ is cut in two on the page); move the "
+                                "operator to the end of the line before")
 
     if keys is not None:
         for cell in nb.cells:
@@ -251,6 +285,9 @@ def test_checker_accepts_a_clean_notebook(tmp_path):
     ("skip comment", [_code("#NBVAL_SKIP\nx = 1", 1)], "the comment `# NBVAL_SKIP`"),
     ("raises comment", [_code("x = 1\n  # NBVAL_RAISES_EXCEPTION", 1)],
      "the comment `# NBVAL_RAISES_EXCEPTION`"),
+    ("list marker inside inline math",
+     [nbformat.v4.new_markdown_cell("so $a = b\n+ c$ holds"), _code("1", 1)],
+     "starts a list item inside inline math"),
     ("unknown cite", [nbformat.v4.new_markdown_cell("See {cite:p}`nobody2099,"
                                                     "rumelhart1986learning`."),
                       _code("1", 1)], "unknown citation key 'nobody2099'"),
